@@ -1,0 +1,49 @@
+# GovQMS: the two commands are `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+CATALOG := platform/govqms/translations
+BABEL_KEYWORDS := -k _l -k lazy_gettext
+
+.PHONY: run test install install-test translations translations-check demo db clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Installed editable, so `govqms` runs this checkout and finds migrations/ and instance/.
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[postgresql]'
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[postgresql,test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+db: install
+	$(BIN)/govqms db upgrade
+
+demo: db
+	$(BIN)/govqms demo
+
+run: demo
+	@echo "GovQMS on http://$(HOST):$(PORT)/  (demo logins above; Ctrl-C to stop)"
+	$(BIN)/govqms run --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Extract the strings, merge them into the catalogues, compile. Commit the .po and .mo files.
+translations: install-test
+	$(BIN)/pybabel extract -F $(CATALOG)/babel.cfg $(BABEL_KEYWORDS) --no-wrap --sort-by-file \
+		-o $(CATALOG)/messages.pot platform/govqms
+	$(BIN)/pybabel update -i $(CATALOG)/messages.pot -d $(CATALOG) --no-wrap --ignore-obsolete
+	$(BIN)/pybabel compile -d $(CATALOG)
+
+clean:
+	rm -rf $(VENV) build dist platform/*.egg-info .pytest_cache

@@ -1,0 +1,109 @@
+"""Signing in, throttling guesses, changing passwords and language."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from govqms.accounts.models import LoginAttempt, User
+from govqms.core.db import utcnow
+from govqms.extensions import db
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Whether a sign-in may be tried now, and if not, until when."""
+
+    retry_at: dt.datetime | None = None
+    locked: bool = False
+
+    @property
+    def allowed(self) -> bool:
+        return self.retry_at is None
+
+    def seconds_left(self, now: dt.datetime) -> int:
+        return 0 if self.retry_at is None else max(1, int((self.retry_at - now).total_seconds() + 0.999))
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _failures(column, value, since) -> tuple[int, dt.datetime | None]:
+    last_success = select(func.max(LoginAttempt.at)).where(column == value, LoginAttempt.success.is_(True))
+    count, last = db.session.execute(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            column == value,
+            LoginAttempt.success.is_(False),
+            LoginAttempt.at >= since,
+            LoginAttempt.at > func.coalesce(last_success.scalar_subquery(), since),
+        )
+    ).one()
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=dt.timezone.utc)
+    return count, last
+
+
+def throttle_for(email: str, address: str, now: dt.datetime | None = None) -> Throttle:
+    """Repeated failures for an account or an address slow sign-in, then lock it for a while."""
+    cfg = current_app.config
+    now = now or utcnow()
+    since = now - dt.timedelta(seconds=cfg["LOGIN_WINDOW_SECONDS"])
+    worst = Throttle()
+    for column, value in ((LoginAttempt.email, email), (LoginAttempt.address, address)):
+        count, last = _failures(column, value, since)
+        if last is None or count < cfg["LOGIN_SLOW_AFTER"]:
+            continue
+        if count >= cfg["LOGIN_LOCK_AFTER"]:
+            retry_at, locked = last + dt.timedelta(seconds=cfg["LOGIN_LOCK_SECONDS"]), True
+        else:
+            retry_at, locked = last + dt.timedelta(seconds=2 ** (count - cfg["LOGIN_SLOW_AFTER"])), False
+        if retry_at > now and (worst.retry_at is None or retry_at > worst.retry_at):
+            worst = Throttle(retry_at, locked)
+    return worst
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    throttle: Throttle
+
+
+def authenticate(email: str, password: str, address: str) -> LoginResult:
+    email = normalise_email(email)
+    throttle = throttle_for(email, address)
+    if not throttle.allowed:
+        return LoginResult(None, throttle)  # not even checked: guessing gains nothing
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    ok = user is not None and user.active and user.check_password(password)
+    db.session.add(LoginAttempt(email=email, address=address, success=ok))
+    if ok:
+        user.last_login_at = utcnow()
+    db.session.commit()
+    return LoginResult(user if ok else None, Throttle())
+
+
+def change_password(user: User, current: str, new: str) -> bool:
+    if not user.check_password(current):
+        return False
+    user.set_password(new, method=current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.commit()
+    return True
+
+
+def set_locale(user: User, locale: str) -> None:
+    if locale not in current_app.config["LANGUAGES"]:
+        raise ValueError(locale)
+    user.locale = locale
+    db.session.commit()
+
+
+def create_user(email: str, name: str, password: str | None = None, *, is_operator: bool = False) -> User:
+    user = User(email=normalise_email(email), name=name, is_operator=is_operator)
+    if password:
+        user.set_password(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.add(user)
+    db.session.flush()
+    return user

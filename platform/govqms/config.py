@@ -1,0 +1,98 @@
+"""Configuration read from the environment.
+
+Every setting a deployment may change is a ``GOVQMS_*`` variable; README lists them.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+#: The checkout this package runs from, when it runs from one (editable install or tests).
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable deployment."""
+
+
+def default_instance_path() -> Path:
+    override = os.environ.get("GOVQMS_INSTANCE_PATH")
+    if override:
+        return Path(override).resolve()
+    return SOURCE_ROOT / "instance"
+
+
+def default_migrations_dir() -> Path:
+    override = os.environ.get("GOVQMS_MIGRATIONS_DIR")
+    return Path(override).resolve() if override else SOURCE_ROOT / "migrations"
+
+
+def _secret_key(env: str, instance_path: Path) -> str:
+    key = os.environ.get("GOVQMS_SECRET_KEY")
+    if key:
+        return key
+    if env == "production":
+        raise ConfigError("GOVQMS_SECRET_KEY must be set when GOVQMS_ENV=production")
+    # Development and tests: one random key, kept so sessions survive restarts.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def load_config(instance_path: Path) -> dict:
+    env = os.environ.get("GOVQMS_ENV", "development")
+    if env not in {"development", "production", "testing"}:
+        raise ConfigError("GOVQMS_ENV must be development, production or testing")
+    production = env == "production"
+    database_url = os.environ.get("GOVQMS_DATABASE_URL") or f"sqlite:///{instance_path / 'govqms.db'}"
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    return {
+        "GOVQMS_ENV": env,
+        "SECRET_KEY": _secret_key(env, instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("GOVQMS_REDIS_URL") or None,
+        "JOB_QUEUE": os.environ.get("GOVQMS_JOB_QUEUE", "govqms"),
+        "MIGRATIONS_DIR": str(default_migrations_dir()),
+        # Sessions and cookies
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "HSTS": production,
+        "MAX_CONTENT_LENGTH": _int("GOVQMS_MAX_UPLOAD_MB", 25) * 1024 * 1024,
+        # Login throttling: failures counted per account and per address in a sliding window.
+        "LOGIN_WINDOW_SECONDS": _int("GOVQMS_LOGIN_WINDOW_SECONDS", 15 * 60),
+        "LOGIN_SLOW_AFTER": _int("GOVQMS_LOGIN_SLOW_AFTER", 5),
+        "LOGIN_LOCK_AFTER": _int("GOVQMS_LOGIN_LOCK_AFTER", 10),
+        "LOGIN_LOCK_SECONDS": _int("GOVQMS_LOGIN_LOCK_SECONDS", 15 * 60),
+        "PASSWORD_HASH_METHOD": "scrypt",
+        # Language
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "LANGUAGES": ("vi", "en"),
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "PAGE_SIZE": 25,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

@@ -1,0 +1,1 @@
+"""Cross-cutting machinery: database base, tenancy, permissions, activity log, i18n, security."""

@@ -1,0 +1,109 @@
+"""Who may do what. The one place roles are mapped to actions.
+
+Views, the CLI and the API ask :meth:`Access.can`; none of them compares role names.
+A role grants actions inside one tenant; an oversight role grants the read actions over
+every tenant of a jurisdiction subtree; a merged or archived tenant allows no writes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class TenantRole(StrEnum):
+    HEAD = "head"
+    QMR = "qmr"
+    ISO_SECRETARY = "iso_secretary"
+    AUDITOR = "auditor"
+    STAFF = "staff"
+    VIEWER = "viewer"
+
+
+class OversightRoleKind(StrEnum):
+    OVERSEER = "overseer"
+    STEERING_COMMITTEE = "steering_committee"
+
+
+ROLE_LABELS = {
+    TenantRole.HEAD: _l("Head of agency"),
+    TenantRole.QMR: _l("Management representative"),
+    TenantRole.ISO_SECRETARY: _l("ISO secretary"),
+    TenantRole.AUDITOR: _l("Internal auditor"),
+    TenantRole.STAFF: _l("Staff"),
+    TenantRole.VIEWER: _l("Viewer"),
+    OversightRoleKind.OVERSEER: _l("Provincial overseer"),
+    OversightRoleKind.STEERING_COMMITTEE: _l("Ministry steering committee"),
+}
+
+
+class Action(StrEnum):
+    WORKSPACE_VIEW = "workspace.view"
+    MEMBERS_VIEW = "members.view"
+    UNITS_MANAGE = "units.manage"
+    ACTIVITY_VIEW = "activity.view"
+    ACTIVITY_EXPORT = "activity.export"
+    OVERSIGHT_VIEW = "oversight.view"
+
+
+#: Actions that change tenant data. Refused to overseers and on merged or archived tenants.
+WRITE_ACTIONS = frozenset({Action.UNITS_MANAGE})
+
+_EVERY_MEMBER = {Action.WORKSPACE_VIEW, Action.MEMBERS_VIEW}
+_KEEPERS = _EVERY_MEMBER | {Action.UNITS_MANAGE, Action.ACTIVITY_VIEW, Action.ACTIVITY_EXPORT}
+
+TENANT_ROLE_ACTIONS: dict[TenantRole, frozenset[Action]] = {
+    TenantRole.HEAD: frozenset(_KEEPERS),
+    TenantRole.QMR: frozenset(_KEEPERS),
+    TenantRole.ISO_SECRETARY: frozenset(_KEEPERS),
+    TenantRole.AUDITOR: frozenset(_EVERY_MEMBER | {Action.ACTIVITY_VIEW}),
+    TenantRole.STAFF: frozenset(_EVERY_MEMBER),
+    TenantRole.VIEWER: frozenset(_EVERY_MEMBER),
+}
+
+#: Overseers read everything a keeper reads, and write nothing.
+OVERSIGHT_TENANT_ACTIONS = frozenset(a for a in _KEEPERS if a not in WRITE_ACTIONS)
+OVERSIGHT_ROLE_ACTIONS: dict[OversightRoleKind, frozenset[Action]] = {
+    OversightRoleKind.OVERSEER: frozenset({Action.OVERSIGHT_VIEW}),
+    OversightRoleKind.STEERING_COMMITTEE: frozenset({Action.OVERSIGHT_VIEW}),
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one user may do in one tenant (or one jurisdiction)."""
+
+    roles: frozenset[TenantRole] = field(default_factory=frozenset)
+    oversight: frozenset[OversightRoleKind] = field(default_factory=frozenset)
+    writable_tenant: bool = True
+
+    @property
+    def is_member(self) -> bool:
+        return bool(self.roles)
+
+    @property
+    def read_only(self) -> bool:
+        return not self.writable_tenant or not any(TENANT_ROLE_ACTIONS[r] & WRITE_ACTIONS for r in self.roles)
+
+    def can(self, action: Action) -> bool:
+        if action in WRITE_ACTIONS and not self.writable_tenant:
+            return False
+        if any(action in TENANT_ROLE_ACTIONS[r] for r in self.roles):
+            return True
+        if self.oversight and action in OVERSIGHT_TENANT_ACTIONS:
+            return True
+        return any(action in OVERSIGHT_ROLE_ACTIONS[r] for r in self.oversight)
+
+
+NO_ACCESS = Access()
+
+
+def role_table() -> list[tuple[str, list[str]]]:
+    """The role table as README shows it (kept in step by a test)."""
+    rows = [(str(role), sorted(str(a) for a in actions)) for role, actions in TENANT_ROLE_ACTIONS.items()]
+    rows += [
+        (str(role), sorted(str(a) for a in OVERSIGHT_ROLE_ACTIONS[role] | OVERSIGHT_TENANT_ACTIONS))
+        for role in OversightRoleKind
+    ]
+    return rows

@@ -1,0 +1,60 @@
+"""Base for every input schema: unknown keys dropped, error messages in the user's language."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+MESSAGES = {
+    "required": _l("This field is required."),
+    "null": _l("This field is required."),
+    "invalid": _l("Enter a valid value."),
+}
+TYPE_MESSAGES = {
+    fields.Email: {"invalid": _l("Enter a valid email address.")},
+    fields.Integer: {"invalid": _l("Enter a whole number.")},
+    fields.Date: {"invalid": _l("Enter a date as dd/mm/yyyy.")},
+}
+
+
+class InputSchema(Schema):
+    """Form posts, API bodies and file rows are all loaded through one of these."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    def on_bind_field(self, field_name, field_obj):
+        messages = dict(MESSAGES)
+        for field_type, extra in TYPE_MESSAGES.items():
+            if isinstance(field_obj, field_type):
+                messages.update(extra)
+        field_obj.error_messages = {**field_obj.error_messages, **{
+            k: v for k, v in messages.items() if k in field_obj.error_messages or k in ("required", "null")
+        }}
+
+
+class TrimmedString(fields.String):
+    """A string with surrounding white space removed; empty means missing."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        return result.strip()
+
+
+def length(max_len: int, min_len: int = 1) -> validate.Length:
+    return validate.Length(min=min_len, max=max_len,
+                           error=_l("Enter between %(min)s and %(max)s characters.", min=min_len, max=max_len))
+
+
+def not_blank(value: str) -> None:
+    if not value:
+        raise ValidationError(MESSAGES["required"])
+
+
+def first_errors(messages: dict) -> dict[str, str]:
+    """One message per field, for forms."""
+    out = {}
+    for key, value in messages.items():
+        while isinstance(value, (list, tuple)) and value:
+            value = value[0]
+        out[key] = str(value)
+    return out

@@ -1,0 +1,143 @@
+"""Resolving who may see which tenant and jurisdiction, and changing units.
+
+Each function issues a fixed number of queries whatever the number of tenants.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from govqms.core.db import utcnow
+from govqms.core.permissions import Access, OversightRoleKind, TenantRole
+from govqms.extensions import db
+from govqms.tenancy.models import Jurisdiction, Membership, OversightRole, Tenant, TenantStatus, Unit
+
+
+def access_for(user, tenant: Tenant) -> Access:
+    """The user's access to *tenant*: two queries."""
+    if user is None or not user.is_authenticated:
+        return Access(writable_tenant=tenant.writable)
+    roles = db.session.scalars(
+        select(Membership.role).where(Membership.user_id == user.id, Membership.tenant_id == tenant.id)
+    ).all()
+    oversight = db.session.scalars(
+        select(OversightRole.role)
+        .join(Jurisdiction, OversightRole.jurisdiction_id == Jurisdiction.id)
+        .where(OversightRole.user_id == user.id, Jurisdiction.path.in_(tenant.jurisdiction.ancestor_paths()))
+    ).all()
+    return Access(
+        roles=frozenset(TenantRole(r) for r in roles),
+        oversight=frozenset(OversightRoleKind(r) for r in oversight),
+        writable_tenant=tenant.writable,
+    )
+
+
+def oversight_access(user, jurisdiction: Jurisdiction) -> Access:
+    if user is None or not user.is_authenticated:
+        return Access()
+    roles = db.session.scalars(
+        select(OversightRole.role)
+        .join(Jurisdiction, OversightRole.jurisdiction_id == Jurisdiction.id)
+        .where(OversightRole.user_id == user.id, Jurisdiction.path.in_(jurisdiction.ancestor_paths()))
+    ).all()
+    return Access(oversight=frozenset(OversightRoleKind(r) for r in roles))
+
+
+def predecessor_ids(tenant: Tenant) -> list[int]:
+    """Tenants merged (directly or through a chain) into *tenant*: their history stays readable."""
+    found: list[int] = []
+    frontier = [tenant.id]
+    while frontier:
+        frontier = list(db.session.scalars(select(Tenant.id).where(Tenant.merged_into_id.in_(frontier))))
+        found.extend(frontier)
+    return found
+
+
+@dataclass(frozen=True)
+class HomeEntry:
+    tenant: Tenant
+    roles: list[str]
+
+
+def memberships_of(user) -> list[HomeEntry]:
+    rows = db.session.execute(
+        select(Tenant, Membership.role)
+        .join(Membership, Membership.tenant_id == Tenant.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Tenant.name)
+    ).all()
+    entries: dict[int, HomeEntry] = {}
+    for tenant, role in rows:
+        entries.setdefault(tenant.id, HomeEntry(tenant, [])).roles.append(role)
+    return list(entries.values())
+
+
+def oversight_of(user) -> list[tuple[Jurisdiction, str]]:
+    return list(
+        db.session.execute(
+            select(Jurisdiction, OversightRole.role)
+            .join(OversightRole, OversightRole.jurisdiction_id == Jurisdiction.id)
+            .where(OversightRole.user_id == user.id)
+            .order_by(Jurisdiction.name)
+        ).all()
+    )
+
+
+def subtree_tenants_query(jurisdiction: Jurisdiction):
+    """Tenants of a jurisdiction and everything below it."""
+    return (
+        select(Tenant)
+        .join(Jurisdiction, Tenant.jurisdiction_id == Jurisdiction.id)
+        .where(Jurisdiction.path.startswith(jurisdiction.path, autoescape=True))
+    )
+
+
+def subtree_summary(jurisdiction: Jurisdiction) -> dict[str, int]:
+    """Counts of tenants by status in a subtree: one query."""
+    query = (
+        select(Tenant.status, func.count())
+        .join(Jurisdiction, Tenant.jurisdiction_id == Jurisdiction.id)
+        .where(Jurisdiction.path.startswith(jurisdiction.path, autoescape=True))
+        .group_by(Tenant.status)
+    )
+    counts = {status.value: 0 for status in TenantStatus}
+    counts.update({status: n for status, n in db.session.execute(query)})
+    return counts
+
+
+# --- units --------------------------------------------------------------------------------
+
+def create_unit(tenant: Tenant, *, code: str, name: str) -> Unit:
+    unit = Unit(tenant_id=tenant.id, code=code, name=name)
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def update_unit(unit: Unit, *, code: str, name: str) -> Unit:
+    unit.code = code
+    unit.name = name
+    db.session.flush()
+    return unit
+
+
+def archive_unit(unit: Unit) -> Unit:
+    if unit.archived_at is None:
+        unit.archived_at = utcnow()
+        db.session.flush()
+    return unit
+
+
+def restore_unit(unit: Unit) -> Unit:
+    if unit.archived_at is not None:
+        unit.archived_at = None
+        db.session.flush()
+    return unit
+
+
+def unit_code_taken(tenant: Tenant, code: str, *, except_id: int | None = None) -> bool:
+    query = select(func.count()).select_from(Unit).where(Unit.tenant_id == tenant.id, Unit.code == code)
+    if except_id is not None:
+        query = query.where(Unit.id != except_id)
+    return db.session.scalar(query) > 0

@@ -1,0 +1,26 @@
+"""The shell: home page listing the user's agencies and jurisdictions."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from govqms.core.permissions import ROLE_LABELS
+from govqms.tenancy import services
+from govqms.tenancy.models import KIND_LABELS, STATUS_LABELS
+
+bp = Blueprint("web", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def _labels():
+    return {"ROLE_LABELS": ROLE_LABELS, "KIND_LABELS": KIND_LABELS, "STATUS_LABELS": STATUS_LABELS}
+
+
+@bp.route("/")
+@login_required
+def home():
+    return render_template(
+        "web/home.html",
+        memberships=services.memberships_of(current_user),
+        oversight=services.oversight_of(current_user),
+    )

@@ -1,0 +1,123 @@
+"""Walks every registered route and tries to reach another tenant's or jurisdiction's data.
+
+New routes are covered automatically. A route whose URL carries an argument this walk does
+not know fails the test: add the argument to FOREIGN_VALUES (with a record of tenant b1 or
+jurisdiction p2) so the route is probed like the others.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+PROBE_METHODS = ("GET", "POST")
+SKIP_ENDPOINTS = {"static", "bootstrap.static"}
+
+
+@pytest.fixture
+def foreign(app, world, system_scope):
+    """Values that belong to tenant b1 / jurisdiction p2 (or to their users)."""
+    from govqms.accounts.models import User
+    from govqms.extensions import db
+    from govqms.jobs.models import Job
+
+    owner = db.session.scalar(select(User).where(User.email == world.email("b1_secretary")))
+    job = Job(task="activity.export_csv", tenant_id=world.tenant_ids["b1"], user_id=owner.id, status="finished",
+              result=b"secret of b1", result_name="b1.csv", result_mimetype="text/csv")
+    db.session.add(job)
+    db.session.commit()
+    return {
+        "tenant_slug": world.b1,
+        "jurisdiction_code": world.p2,
+        "unit_id": world.unit_ids["b1"][0],
+        "job_id": job.id,
+    }
+
+
+def _rules(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIP_ENDPOINTS or rule.endpoint.startswith("admin") or not rule.arguments:
+            continue
+        if rule.rule.startswith("/admin"):
+            continue
+        yield rule
+
+
+def _urls(rule, foreign, own_slug):
+    missing = rule.arguments - foreign.keys()
+    assert not missing, f"{rule.rule}: add a foreign value for {sorted(missing)} to the isolation walk"
+    values = {arg: foreign[arg] for arg in rule.arguments}
+    yield rule.rule, _build(rule, values)
+    # The other tenant's record under one's own tenant URL (id tampering).
+    if "tenant_slug" in rule.arguments and len(rule.arguments) > 1:
+        yield rule.rule + " (own slug)", _build(rule, {**values, "tenant_slug": own_slug})
+
+
+def _build(rule, values):
+    url = rule.rule
+    for arg, value in values.items():
+        url = url.replace(f"<{arg}>", str(value)).replace(f"<int:{arg}>", str(value))
+    assert "<" not in url, url
+    return url
+
+
+@pytest.mark.parametrize("handle", ["a1_secretary", "a1_head", "p1_overseer"])
+def test_no_route_reaches_another_tenant(app, world, foreign, login_as, handle):
+    client = login_as(handle)
+    checked, leaks = 0, []
+    for rule in _rules(app):
+        for label, url in _urls(rule, foreign, world.a1):
+            for method in PROBE_METHODS:
+                if method not in rule.methods:
+                    continue
+                response = client.open(url, method=method, data={"code": "X", "name": "x", "entity": ""})
+                checked += 1
+                if response.status_code not in (403, 404):
+                    leaks.append(f"{method} {url} [{label}] -> {response.status_code}")
+                assert b"secret of b1" not in response.data
+    assert checked >= 10
+    assert not leaks, "reachable across tenants:\n" + "\n".join(leaks)
+
+
+def test_the_walk_reaches_own_tenant(app, world, login_as):
+    """Guards the walk itself: the same URLs with one's own values do answer."""
+    client = login_as("a1_secretary")
+    assert client.get(f"/t/{world.a1}/units/{world.unit_ids['a1'][0]}/edit").status_code == 200
+    assert client.get(f"/t/{world.a1}/").status_code == 200
+
+
+@pytest.mark.parametrize("handle", ["a1_secretary", "p1_overseer", "b1_secretary"])
+def test_back_office_refuses_non_operators(app, login_as, handle):
+    client = login_as(handle)
+    admin_rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/admin") and "<" not in r.rule]
+    assert len(admin_rules) > 10
+    for rule in admin_rules:
+        response = client.get(rule.rule)
+        assert response.status_code in (403, 404, 405), f"{rule.rule} -> {response.status_code}"
+
+
+def test_back_office_sends_anonymous_to_login(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_back_office_open_to_operator(login_as):
+    client = login_as("operator")
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/tenant/").status_code == 200
+
+
+def test_overseer_of_other_province_sees_nothing_of_p1(world, login_as):
+    client = login_as("p2_overseer")
+    assert client.get(f"/o/{world.p1}/").status_code == 404
+    assert client.get(f"/t/{world.a1}/").status_code == 404
+    page = client.get(f"/o/{world.p2}/")
+    assert page.status_code == 200
+    assert "Sở Khoa học và Công nghệ Hai" in page.text
+    assert "Sở Khoa học và Công nghệ Một" not in page.text
+
+
+def test_national_overseer_sees_subtree(world, login_as):
+    client = login_as("national_overseer")
+    assert client.get(f"/t/{world.a1}/").status_code == 200
+    assert client.get(f"/t/{world.b1}/").status_code == 200
+    assert client.get(f"/o/{world.p1}/").status_code == 200
