@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask.globals import app_ctx
+from flask.testing import FlaskClient
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -153,12 +154,22 @@ def backend(request, tmp_path_factory, _environment):
         created.drop()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request in its own app context (own ``g``, own session), as in production,
+    even when the test itself holds an app context open."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(backend):
     from govqms import create_app
 
     application = create_app(test_config(backend.app_url))
     application.config["BACKEND"] = backend.name
+    application.test_client_class = IsolatedClient
     return application
 
 

@@ -58,8 +58,13 @@ class ActivityEntry(Base):
     """One change to one record. Platform-level changes have no tenant."""
 
     __tablename__ = "activity_entry"
-    __table_args__ = (Index("ix_activity_entry_tenant_at", "tenant_id", "at"),
-                      Index("ix_activity_entry_entity", "entity", "entity_id"))
+    __table_args__ = (
+        Index("ix_activity_entry_tenant_at", "tenant_id", "at"),
+        Index("ix_activity_entry_entity", "entity", "entity_id"),
+        # No RETURNING: on PostgreSQL it would need the row to be readable, and a member
+        # appending a platform entry (own password change) may not read platform entries.
+        {"implicit_returning": False},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Nullable on purpose: jurisdictions, users and other platform records belong to no tenant.

@@ -35,6 +35,8 @@ def _set_headers(response):
 
 
 def _begin_request():
+    # Every request starts seeing no tenant, whatever surrounds it; views widen it.
+    g.base_scope_token = tenancy.set_scope(tenancy.TenantScope.none())
     g.app_hsts = _hsts_enabled()
     user = current_user if current_user and current_user.is_authenticated else None
     label = user.email if user is not None else "anonymous"
@@ -42,9 +44,10 @@ def _begin_request():
 
 
 def _end_request(exc):
-    token = g.pop("scope_token", None)
-    if token is not None:
-        tenancy.reset_scope(token)
+    for name in ("scope_token", "base_scope_token"):  # innermost first
+        token = g.pop(name, None)
+        if token is not None:
+            tenancy.reset_scope(token)
     actor_token = g.pop("actor_token", None)
     if actor_token is not None:
         activity.reset_actor(actor_token)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -101,23 +102,26 @@ def enqueue(task_name: str, *, tenant_id: int | None, user_id: int | None, **par
     for key, value in params.items():
         if not isinstance(value, (int, str, bool, type(None))):
             raise TypeError(f"job parameter {key} must be an id or a plain value, not {type(value).__name__}")
-    job = Job(task=task_name, params=params, tenant_id=tenant_id, user_id=user_id,
+    job_id = str(uuid.uuid4())
+    job = Job(id=job_id, task=task_name, params=params, tenant_id=tenant_id, user_id=user_id,
               read_only=_registry[task_name].read_only)
     db.session.add(job)
+    # Commit ends the transaction; nothing below may reopen it before the job has run,
+    # or an inline job would run while this session still holds the database.
     db.session.commit()
     rq_queue = queue()
     if rq_queue is None:
         with current_app.app_context():  # a fresh session, as a worker would have
             try:
-                run_job(job.id)
+                run_job(job_id)
             except Exception:  # recorded on the job as failed; the user sees it there
-                log.exception("inline job %s failed", job.id)
+                log.exception("inline job %s failed", job_id)
         tenancy.refresh_database_scope(db.session)
         db.session.refresh(job)
     else:
         from rq import Retry
 
-        rq_queue.enqueue(RUNNER, job.id, job_id=job.id, retry=Retry(max=2, interval=[10, 60]),
+        rq_queue.enqueue(RUNNER, job_id, job_id=job_id, retry=Retry(max=2, interval=[10, 60]),
                          job_timeout=current_app.config.get("JOB_TIMEOUT", 3600), description=task_name)
     return job
 
