@@ -66,6 +66,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     cli.init_app(app)
 
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     for module in import_domain_modules("views"):
         for blueprint in _blueprints_of(module):
             app.register_blueprint(blueprint)

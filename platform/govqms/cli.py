@@ -117,3 +117,7 @@ cli = FlaskGroup(create_app=_create_app, help="GovQMS: the Flask CLI bound to th
 
 def main() -> None:
     cli(prog_name="govqms")
+
+
+if __name__ == "__main__":  # python -m govqms.cli
+    main()

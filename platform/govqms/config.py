@@ -82,6 +82,8 @@ def load_config(instance_path: Path) -> dict:
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "HSTS": production,
         "MAX_CONTENT_LENGTH": _int("GOVQMS_MAX_UPLOAD_MB", 25) * 1024 * 1024,
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
+        "TRUSTED_PROXIES": _int("GOVQMS_TRUSTED_PROXIES", 0),
         # Login throttling: failures counted per account and per address in a sliding window.
         "LOGIN_WINDOW_SECONDS": _int("GOVQMS_LOGIN_WINDOW_SECONDS", 15 * 60),
         "LOGIN_SLOW_AFTER": _int("GOVQMS_LOGIN_SLOW_AFTER", 5),

@@ -65,3 +65,21 @@ def test_error_pages_in_both_languages(app, login_as):
     client.post("/language", data={"locale": "vi"})
     page = client.get("/no/such/page")
     assert page.status_code == 404 and '<html lang="vi">' in page.text and "Page not found" not in page.text
+
+
+def test_trusted_proxy_gives_the_client_address_to_throttling(monkeypatch, backend):
+    from govqms import create_app
+
+    monkeypatch.setenv("GOVQMS_TRUSTED_PROXIES", "1")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": backend.app_url, "GOVQMS_ENV": "testing"})
+    seen = {}
+
+    @app.get("/_probe_address")
+    def _probe():  # registered only on this throwaway app
+        from govqms.accounts.views import client_address
+
+        seen["address"] = client_address()
+        return "ok"
+
+    app.test_client().get("/_probe_address", headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert seen["address"] == "203.0.113.9"

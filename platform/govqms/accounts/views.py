@@ -40,7 +40,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def client_address() -> str:
-    # Behind nginx the real address arrives through ProxyFix (deploy/), not a raw header.
+    # Behind nginx, GOVQMS_TRUSTED_PROXIES makes ProxyFix put the client's address here.
     return (request.remote_addr or "unknown")[:64]
 
 
