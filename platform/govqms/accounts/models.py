@@ -37,6 +37,9 @@ class User(UserMixin, Timestamps, Base):
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
     def __repr__(self) -> str:
         return f"<User {self.email}>"
 

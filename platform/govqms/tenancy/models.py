@@ -89,6 +89,9 @@ class Jurisdiction(Timestamps, Base):
         parts = [p for p in self.path.split("/") if p]
         return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
+    def __str__(self) -> str:
+        return self.name
+
     def __repr__(self) -> str:
         return f"<Jurisdiction {self.path}>"
 
@@ -132,6 +135,9 @@ class Tenant(Timestamps, Base):
     @property
     def writable(self) -> bool:
         return self.status == TenantStatus.ACTIVE
+
+    def __str__(self) -> str:
+        return self.name
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"
