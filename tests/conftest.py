@@ -13,6 +13,7 @@ missing service fails the test.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -129,12 +130,11 @@ def _environment(tmp_path_factory):
     return instance
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def backend(request, tmp_path_factory, _environment):
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("sqlite") / "govqms.db"
-        url = f"sqlite:///{path}"
-        migrate(url)
+@contextlib.contextmanager
+def fresh_database(kind: str, folder: Path):
+    """An empty database of *kind* (its owner and application URLs), dropped afterwards."""
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / 'govqms.db'}"
         yield Backend("sqlite", url, url)
         return
     problem = postgres_available()
@@ -142,16 +142,23 @@ def backend(request, tmp_path_factory, _environment):
         service_unavailable("PostgreSQL", problem)
     created = create_postgres_database()
     try:
-        migrate(created.owner_url)
-        from govqms.core.rls import grant_app_role
-
-        owner = sa.create_engine(created.owner_url)
-        with owner.begin() as conn:
-            grant_app_role(conn, APP_ROLE)
-        owner.dispose()
         yield created
     finally:
         created.drop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request, tmp_path_factory, _environment):
+    with fresh_database(request.param, tmp_path_factory.mktemp(request.param)) as created:
+        migrate(created.owner_url)
+        if created.name == "postgresql":
+            from govqms.core.rls import grant_app_role
+
+            owner = sa.create_engine(created.owner_url)
+            with owner.begin() as conn:
+                grant_app_role(conn, APP_ROLE)
+            owner.dispose()
+        yield created
 
 
 class IsolatedClient(FlaskClient):
@@ -384,3 +391,25 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say plainly which services the run used: tests per database, and the Redis worker test."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "call") != "call" and outcome == "passed":
+                continue
+            node = report.nodeid
+            groups = [b for b in ("sqlite", "postgresql") if f"[{b}" in node or f"-{b}]" in node]
+            if "test_job_on_redis" in node:
+                groups.append("redis (real worker)")
+            if "tests/e2e/" in node:
+                groups.append("browser (chromium)")
+            for group in groups:
+                counts.setdefault(group, {}).setdefault(outcome, 0)
+                counts[group][outcome] += 1
+    if counts:
+        terminalreporter.section("services used")
+        for group, outcomes in sorted(counts.items()):
+            terminalreporter.write_line(f"{group}: " + ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items())))

@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from tests.conftest import ROOT, create_postgres_database, postgres_available, service_unavailable
+from tests.conftest import ROOT, fresh_database
 
 pytestmark = pytest.mark.committed
 
@@ -29,17 +29,8 @@ def test_single_head():
 @pytest.fixture
 def empty_database(backend, tmp_path):
     """A fresh, empty database of the current backend, owned by the migrating role."""
-    if backend.name == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    problem = postgres_available()
-    if problem:
-        service_unavailable("PostgreSQL", problem)
-    created = create_postgres_database()
-    try:
+    with fresh_database(backend.name, tmp_path) as created:
         yield created.owner_url
-    finally:
-        created.drop()
 
 
 def _app_for(url):

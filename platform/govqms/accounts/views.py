@@ -58,7 +58,10 @@ def login():
         else:
             result = services.authenticate(data["email"], data["password"], client_address())
             if result.user is not None:
-                session.clear()
+                locale = session.get("locale")
+                session.clear()  # a fresh session at sign-in: no fixation
+                if locale:
+                    session["locale"] = locale
                 login_user(result.user)
                 session.permanent = True
                 return redirect(safe_next(data.get("next")) or url_for("web.home"))
