@@ -83,5 +83,5 @@ def create_app(config: dict | None = None) -> Flask:
 def _blueprints_of(module) -> list[Blueprint]:
     found = getattr(module, "blueprints", None)
     if found is None:
-        found = [getattr(module, "bp")] if hasattr(module, "bp") else []
+        found = [module.bp] if hasattr(module, "bp") else []
     return list(found)

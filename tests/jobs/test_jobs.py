@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from govqms.jobs.services import task
 from tests.conftest import REDIS_URL, ROOT, redis_available, service_unavailable

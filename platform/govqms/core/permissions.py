@@ -79,10 +79,6 @@ class Access:
     writable_tenant: bool = True
 
     @property
-    def is_member(self) -> bool:
-        return bool(self.roles)
-
-    @property
     def read_only(self) -> bool:
         return not self.writable_tenant or not any(TENANT_ROLE_ACTIONS[r] & WRITE_ACTIONS for r in self.roles)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 MESSAGES = {
     "required": _l("This field is required."),
@@ -33,7 +33,7 @@ class InputSchema(Schema):
 
 
 class TrimmedString(fields.String):
-    """A string with surrounding white space removed; empty means missing."""
+    """A string with surrounding white space removed (then checked by its validators)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
@@ -43,11 +43,6 @@ class TrimmedString(fields.String):
 def length(max_len: int, min_len: int = 1) -> validate.Length:
     return validate.Length(min=min_len, max=max_len,
                            error=_l("Enter between %(min)s and %(max)s characters.", min=min_len, max=max_len))
-
-
-def not_blank(value: str) -> None:
-    if not value:
-        raise ValidationError(MESSAGES["required"])
 
 
 def first_errors(messages: dict) -> dict[str, str]:

@@ -69,7 +69,8 @@ class TenantScope:
         return self.writable == tenant_id
 
 
-_scope: ContextVar[TenantScope] = ContextVar("govqms_tenant_scope", default=TenantScope.none())
+# TenantScope is frozen, so one shared default is safe.
+_scope: ContextVar[TenantScope] = ContextVar("govqms_tenant_scope", default=TenantScope.none())  # noqa: B039
 
 
 def current_scope() -> TenantScope:
