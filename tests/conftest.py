@@ -166,8 +166,18 @@ class IsolatedClient(FlaskClient):
     even when the test itself holds an app context open."""
 
     def open(self, *args, **kwargs):
+        from flask import has_app_context
+
+        from govqms.core.tenancy import refresh_database_scope
+        from govqms.extensions import db
+
         with self.application.app_context():
-            return super().open(*args, **kwargs)
+            response = super().open(*args, **kwargs)
+        # All sessions of a test share one connection: the request's transaction-local
+        # settings outlive its savepoint, so give the test's own session its scope back.
+        if has_app_context():
+            refresh_database_scope(db.session)
+        return response
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""`govqms demo`: idempotent, realistic, and isolated like everything else."""
+"""`govqms demo`: the shipped manifests, idempotent, with working logins, isolated like everything else."""
 from __future__ import annotations
 
 import pytest
@@ -19,28 +19,29 @@ def test_demo_is_idempotent(demo, system_scope):
     from govqms.extensions import db
     from govqms.tenancy.models import Tenant
 
-    assert demo.created
+    assert demo.changes > 0
     count = db.session.scalar(select(func.count()).select_from(Tenant))
     again = load_demo("demo-pass-123")
-    assert again.created == []
+    assert again.changes == 0
     assert db.session.scalar(select(func.count()).select_from(Tenant)) == count
     assert "Demo already up to date" in again.summary()
 
 
-def test_demo_shape(demo, system_scope):
+def test_demo_comes_from_the_manifests(demo, system_scope):
     from govqms.extensions import db
     from govqms.tenancy.models import Jurisdiction, Tenant
 
     province = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == "khanh-hoa"))
     ministry = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == "bo-tu-phap"))
-    assert province.level == "province" and ministry.level == "ministry"
-    departments = db.session.scalars(select(Tenant).where(Tenant.jurisdiction_id == province.id)).all()
-    assert len(departments) == 3
-    merged = [t for t in departments if t.status == "merged"]
-    assert len(merged) == 1 and merged[0].merged_on.isoformat() == "2025-03-01"
-    assert merged[0].merged_into.slug == "kh-so-khcn"
-    assert len(db.session.scalars(select(Tenant).where(Tenant.jurisdiction_id == ministry.id)).all()) == 2
-    roles = {what.split()[0] for _, what in demo.logins}
+    assert province.parent.code == "vn" and ministry.level == "ministry"
+    agencies = db.session.scalars(select(Tenant).where(Tenant.jurisdiction_id == province.id)).all()
+    assert len([t for t in agencies if t.kind != "commune"]) >= 10
+    assert len([t for t in agencies if t.kind == "commune"]) >= 3
+    merged = {t.slug: (t.merged_into.slug, t.merged_on.isoformat()) for t in agencies if t.status == "merged"}
+    assert merged["kh-so-tttt"] == ("kh-so-khcn", "2025-03-01")
+    assert merged["kh-so-ldtbxh"] == ("kh-so-noivu", "2025-03-01")
+    assert len(db.session.scalars(select(Tenant).where(Tenant.jurisdiction_id == ministry.id)).all()) >= 4
+    roles = {what.split()[0].rstrip(",") for _, what in demo.logins}
     assert {"head", "qmr", "iso_secretary", "auditor", "staff", "viewer", "overseer",
             "steering_committee", "operator"} <= roles
 
@@ -50,6 +51,12 @@ def test_demo_member_gets_404_on_another_department(app, demo):
     assert client.get("/t/kh-so-yte/").status_code == 200
     assert client.get("/t/kh-so-khcn/").status_code == 404
     assert client.get("/t/kh-so-khcn/units/").status_code == 404
+
+
+def test_historical_secretary_works_in_the_successor(app, demo):
+    client = login(app.test_client(), "thuky.tttt@demo.govqms.vn", "demo-pass-123")
+    page = client.get("/t/kh-so-khcn/")
+    assert page.status_code == 200 and "Sở Thông tin và Truyền thông" in page.text  # history from …
 
 
 def test_demo_logins_work(app, demo):

@@ -46,8 +46,9 @@ def test_compiled_catalogue_is_current():
 
 
 def test_no_vietnamese_in_python_outside_data_modules():
-    """Vietnamese user-facing text lives in the catalogue; only data (demo records) may carry it."""
-    allowed = {"demo.py"}
+    """Vietnamese user-facing text lives in the catalogue; only data (the demo operator's name) and
+    the languages' own names may carry it."""
+    allowed = {"demo.py", "i18n.py"}
     offenders = []
     for path in (ROOT / "platform" / "govqms").rglob("*.py"):
         if path.name in allowed:

@@ -21,8 +21,10 @@ def system_command(func):
     @with_appcontext
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        from govqms.extensions import db
+
         name = click.get_current_context().info_name
-        with scoped(TenantScope.system()), acting_as(Actor(None, f"cli:{name}")):
+        with scoped(TenantScope.system(), db.session), acting_as(Actor(None, f"cli:{name}")):
             return func(*args, **kwargs)
 
     return wrapper
@@ -98,7 +100,118 @@ def create_operator_command(email: str, name: str, password: str) -> None:
     click.echo(f"operator {user.email} ready")
 
 
-COMMANDS = (demo_command, worker_command, grant_app_role_command, create_operator_command)
+@click.group("tenants")
+def tenants_group() -> None:
+    """Provision jurisdictions and agencies from the files in tenants/."""
+
+
+def _print_problems(err) -> None:
+    click.echo(f"Refused: {len(err.problems)} problem(s); nothing was written.", err=True)
+    for problem in err.problems:
+        click.echo(f"  {problem}", err=True)
+
+
+@tenants_group.command("sync")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@system_command
+def tenants_sync_command(paths: tuple[str, ...], dry_run: bool) -> None:
+    """Create or update jurisdictions, agencies, units and invitations from manifest PATHS."""
+    from pathlib import Path
+
+    from govqms.extensions import db
+    from govqms.tenancy import provisioning
+    from govqms.tenancy.manifests import ManifestError
+
+    try:
+        plan = provisioning.plan_files([Path(p) for p in paths])
+    except ManifestError as err:
+        _print_problems(err)
+        raise SystemExit(1) from err
+    click.echo(plan.summary())
+    if dry_run or not plan.pending:
+        db.session.rollback()
+        if dry_run:
+            click.echo("Dry run: nothing written.")
+        return
+    result = provisioning.apply_plan(plan)
+    db.session.commit()
+    click.echo(f"Applied {len(plan.pending)} change(s).")
+    for email, link, mailed in result:
+        click.echo(f"  invitation for {email}: {link}" + ("  (emailed)" if mailed else ""))
+
+
+def _tenant_or_fail(slug: str):
+    from sqlalchemy import select
+
+    from govqms.extensions import db
+    from govqms.tenancy.models import Tenant
+
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise click.ClickException(f"no agency {slug!r}")
+    return tenant
+
+
+@tenants_group.command("merge")
+@click.argument("source")
+@click.argument("into")
+@click.option("--on", "on", required=True, type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]),
+              help="Date the merger took effect (YYYY-MM-DD or dd/mm/yyyy).")
+@system_command
+def tenants_merge_command(source: str, into: str, on) -> None:
+    """Merge agency SOURCE into agency INTO: SOURCE becomes read-only history."""
+    from govqms.extensions import db
+    from govqms.tenancy.merge import MergeRefused, merge_tenant
+
+    try:
+        record = merge_tenant(_tenant_or_fail(source), _tenant_or_fail(into), on.date())
+    except MergeRefused as err:
+        raise click.ClickException(str(err)) from err
+    db.session.commit()
+    click.echo(f"merged {source} into {into} on {on:%d/%m/%Y}; {len(record.moved_members)} membership(s) moved")
+
+
+@tenants_group.command("unmerge")
+@click.argument("source")
+@system_command
+def tenants_unmerge_command(source: str) -> None:
+    """Undo the merge of SOURCE, if no records were added to its successor since."""
+    from govqms.extensions import db
+    from govqms.tenancy.merge import MergeRefused, latest_merge_of, unmerge
+
+    record = latest_merge_of(_tenant_or_fail(source))
+    if record is None:
+        raise click.ClickException(f"{source} has no merge to undo")
+    try:
+        unmerge(record)
+    except MergeRefused as err:
+        raise click.ClickException(str(err)) from err
+    db.session.commit()
+    click.echo(f"{source} is active again; its members are back")
+
+
+@tenants_group.command("invite")
+@click.argument("email")
+@system_command
+def tenants_invite_command(email: str) -> None:
+    """Issue a new one-time link for EMAIL to set a password (earlier links stop working)."""
+    from sqlalchemy import select
+
+    from govqms.accounts.models import User
+    from govqms.accounts.services import invitation_link, issue_invitation, normalise_email, send_invitation
+    from govqms.extensions import db
+
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"no account {email!r}")
+    token = issue_invitation(user)
+    db.session.commit()
+    mailed = send_invitation(user, token)
+    click.echo(invitation_link(token) + ("  (emailed)" if mailed else ""))
+
+
+COMMANDS = (demo_command, worker_command, grant_app_role_command, create_operator_command, tenants_group)
 
 
 def init_app(app) -> None:

@@ -71,6 +71,12 @@ def load_config(instance_path: Path) -> dict:
         "REDIS_URL": os.environ.get("GOVQMS_REDIS_URL") or None,
         "JOB_QUEUE": os.environ.get("GOVQMS_JOB_QUEUE", "govqms"),
         "MIGRATIONS_DIR": str(default_migrations_dir()),
+        "TENANTS_DIR": os.environ.get("GOVQMS_TENANTS_DIR") or str(SOURCE_ROOT / "tenants"),
+        # Links in invitations and emails are built on this address.
+        "BASE_URL": os.environ.get("GOVQMS_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "SMTP_URL": os.environ.get("GOVQMS_SMTP_URL") or None,
+        "MAIL_FROM": os.environ.get("GOVQMS_MAIL_FROM", "GovQMS <no-reply@govqms.local>"),
+        "INVITATION_DAYS": _int("GOVQMS_INVITATION_DAYS", 7),
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -30,6 +30,8 @@ def foreign(app, world, system_scope):
         "jurisdiction_code": world.p2,
         "unit_id": world.unit_ids["b1"][0],
         "job_id": job.id,
+        # an invitation token is its own secret and belongs to no tenant: an unknown one is not found
+        "token": "not-a-valid-invitation-token",
     }
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from govqms.core.db import AwareDateTime, Base, Timestamps, utcnow
@@ -58,3 +58,24 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64), nullable=False)
     at: Mapped[dt.datetime] = mapped_column(AwareDateTime(), default=utcnow, nullable=False)
     success: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+
+class Invitation(Base):
+    """A one-time link to set a password. Only a hash of the token is stored."""
+
+    __tablename__ = "invitation"
+    __audited__ = True
+    __activity_redact__ = frozenset({"token_hash"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime(), default=utcnow, nullable=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(AwareDateTime(), nullable=False)
+    used_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def usable(self, now: dt.datetime) -> bool:
+        return self.used_at is None and self.expires_at > now

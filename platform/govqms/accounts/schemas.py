@@ -28,3 +28,13 @@ class PasswordChangeSchema(InputSchema):
 class LanguageSchema(InputSchema):
     locale = fields.String(required=True)
     next = fields.String(load_default=None)
+
+
+class SetPasswordSchema(InputSchema):
+    new_password = fields.String(required=True, validate=length(256, MIN_PASSWORD))
+    confirm_password = fields.String(required=True, validate=length(256))
+
+    @validates_schema
+    def _confirmed(self, data, **kwargs):
+        if data.get("new_password") != data.get("confirm_password"):
+            raise ValidationError(_l("The two new passwords differ."), "confirm_password")

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import func, select
 
-from govqms.accounts.models import LoginAttempt, User
+from govqms.accounts.models import Invitation, LoginAttempt, User
 from govqms.core.db import utcnow
 from govqms.extensions import db
 
@@ -107,3 +109,56 @@ def create_user(email: str, name: str, password: str | None = None, *, is_operat
     db.session.add(user)
     db.session.flush()
     return user
+
+
+# --- invitations --------------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_invitation(user: User, created_by_id: int | None = None) -> str:
+    """A new one-time link token for *user*; earlier unused links stop working."""
+    now = utcnow()
+    for old in db.session.scalars(select(Invitation).where(Invitation.user_id == user.id,
+                                                          Invitation.used_at.is_(None))):
+        old.expires_at = min(old.expires_at, now)
+    token = secrets.token_urlsafe(32)
+    db.session.add(Invitation(user_id=user.id, token_hash=_token_hash(token), created_by_id=created_by_id,
+                              expires_at=now + dt.timedelta(days=current_app.config["INVITATION_DAYS"])))
+    db.session.flush()
+    return token
+
+
+def invitation_link(token: str) -> str:
+    return f"{current_app.config['BASE_URL']}/invite/{token}"
+
+
+def find_invitation(token: str) -> Invitation | None:
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+    if invitation is None or not invitation.usable(utcnow()):
+        return None
+    return invitation
+
+
+def accept_invitation(invitation: Invitation, password: str) -> User:
+    user = invitation.user
+    user.set_password(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    invitation.used_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def send_invitation(user: User, token: str) -> bool:
+    """Email the link in the user's language; False when mail is not configured."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from govqms.core.mail import send_mail
+
+    with force_locale(user.locale):
+        subject = _("Your GovQMS account")
+        body = _("Hello %(name)s,\n\nAn account has been prepared for you in GovQMS. Choose your password "
+                 "with this link (it works once and expires in %(days)s days):\n\n%(link)s\n",
+                 name=user.name, days=current_app.config["INVITATION_DAYS"], link=invitation_link(token))
+    return send_mail(user.email, subject, body)

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 
 from govqms.accounts import services
 from govqms.accounts.models import User
-from govqms.accounts.schemas import LanguageSchema, LoginSchema, PasswordChangeSchema
+from govqms.accounts.schemas import LanguageSchema, LoginSchema, PasswordChangeSchema, SetPasswordSchema
 from govqms.core.db import utcnow
 from govqms.core.schemas import first_errors
 from govqms.extensions import db, login_manager
@@ -115,3 +115,23 @@ def set_language():
         if current_user.is_authenticated:
             services.set_locale(current_user, locale)
     return redirect(safe_next(data.get("next")) or url_for("web.home"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    """The one-time link of an invitation: choose a password, then sign in."""
+    invitation = services.find_invitation(token)
+    if invitation is None:
+        abort(404)
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            data = SetPasswordSchema().load(request.form.to_dict())
+        except ValidationError as err:
+            errors, status = first_errors(err.messages), 400
+        else:
+            user = services.accept_invitation(invitation, data["new_password"])
+            logout_user()
+            flash(_("Your password is set. Sign in with %(email)s.", email=user.email), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/invite.html", invitation=invitation, errors=errors), status

@@ -1,19 +1,41 @@
-"""The operators' back office (Flask-Admin 2) at /admin/: operators only, index included."""
+"""The operators' back office (Flask-Admin 2) at /admin/: operators only, index included.
+
+Jurisdictions and agencies are provisioned from reviewed manifest files (uploaded here with
+a dry-run preview, or synced from the command line), so their lists are read-only; merges go
+through the merge page; accounts, memberships and oversight roles are edited here. Every
+change is written to the activity log with the operator as actor.
+"""
 from __future__ import annotations
 
-from flask import abort, g, redirect, request, url_for
-from flask_admin import Admin, AdminIndexView, expose
+import datetime as dt
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_admin import Admin, AdminIndexView, BaseView, expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
-from govqms.accounts.models import User
+from govqms.accounts.models import Invitation, User
+from govqms.accounts.services import invitation_link, issue_invitation, send_invitation
 from govqms.core.activity import ActivityEntry
+from govqms.core.i18n import LANGUAGE_NAMES
+from govqms.core.permissions import ROLE_LABELS, OversightRoleKind, TenantRole
 from govqms.core.tenancy import TenantScope, set_scope
 from govqms.extensions import db
 from govqms.jobs.models import Job
-from govqms.tenancy.models import Jurisdiction, Membership, OversightRole, Tenant, Unit
+from govqms.tenancy import merge as merging
+from govqms.tenancy import provisioning
+from govqms.tenancy.manifests import MAX_MANIFEST_BYTES, ManifestError
+from govqms.tenancy.models import (
+    KIND_LABELS, STATUS_LABELS, Jurisdiction, Membership, OversightRole, Tenant, TenantMerge, TenantStatus, Unit,
+)
 
 
 def _is_operator() -> bool:
@@ -37,13 +59,39 @@ class OperatorOnly:
 class SecureIndex(OperatorOnly, AdminIndexView):
     @expose("/")
     def index(self):
-        return self.render("backoffice/index.html")
+        counts = {
+            "tenants": db.session.scalar(select(db.func.count()).select_from(Tenant)),
+            "users": db.session.scalar(select(db.func.count()).select_from(User)),
+            "jurisdictions": db.session.scalar(select(db.func.count()).select_from(Jurisdiction)),
+        }
+        return self.render("backoffice/index.html", counts=counts)
+
+
+def _label(labels):
+    return lambda view, context, model, name: labels.get(getattr(model, name), getattr(model, name))
+
+
+COMMON_LABELS = {
+    "code": _l("Code"), "name": _l("Name"), "level": _l("Level"), "parent": _l("Parent"), "path": _l("Path"),
+    "slug": _l("Slug"), "kind": _l("Kind"), "jurisdiction": _l("Jurisdiction"), "iso_edition": _l("ISO edition"),
+    "status": _l("Status"), "merged_into": _l("Merged into"), "merged_on": _l("Merged on"),
+    "tenant": _l("Agency"), "user": _l("Account"), "role": _l("Role"), "email": _l("Email"),
+    "active": _l("Active"), "is_operator": _l("Operator"), "locale": _l("Language"),
+    "last_login_at": _l("Last sign-in"), "archived_at": _l("Archived on"), "at": _l("When"),
+    "actor_label": _l("Who"), "entity": _l("Record"), "entity_id": _l("Record id"), "action": _l("Action"),
+    "changes": _l("Changes"), "note": _l("Note"), "tenant_id": _l("Agency id"), "task": _l("Task"),
+    "progress": _l("Progress"), "attempts": _l("Attempts"), "created_at": _l("Created"),
+    "finished_at": _l("Finished"), "expires_at": _l("Expires"), "used_at": _l("Used"),
+    "source": _l("Merged agency"), "successor": _l("Successor"), "performed_at": _l("Performed"),
+    "reverted_at": _l("Undone"), "predecessors": _l("History from"), "error": _l("Error"),
+}
 
 
 class OperatorModelView(OperatorOnly, ModelView):
     page_size = 50
     can_view_details = True
-    can_delete = False  # deleting is archiving; nothing is removed from the back office
+    can_delete = False  # deleting is archiving; records are not removed from the back office
+    column_labels = COMMON_LABELS
 
 
 class ReadOnlyView(OperatorModelView):
@@ -51,49 +99,200 @@ class ReadOnlyView(OperatorModelView):
     can_edit = False
 
 
-class UserView(OperatorModelView):
-    column_list = ("email", "name", "active", "is_operator", "locale", "last_login_at")
-    column_searchable_list = ("email", "name")
-    form_excluded_columns = ("password_hash", "created_at", "updated_at", "last_login_at", "password_changed_at")
-    column_exclude_list = ("password_hash",)
-    column_details_exclude_list = ("password_hash",)
-
-
-class JurisdictionView(OperatorModelView):
-    column_list = ("code", "name", "level", "path")
+class JurisdictionView(ReadOnlyView):
+    column_list = ("code", "name", "level", "parent", "path")
     column_searchable_list = ("code", "name")
-    form_excluded_columns = ("path", "children", "tenants", "created_at", "updated_at")
+    column_filters = ("level",)
+    column_formatters = {"level": _label({}), "parent": lambda v, c, m, n: m.parent.name if m.parent else ""}
 
 
 class TenantView(ReadOnlyView):
     column_list = ("slug", "name", "kind", "jurisdiction", "iso_edition", "status", "merged_into", "merged_on")
+    column_details_list = column_list + ("predecessors", "created_at")
     column_searchable_list = ("slug", "name")
-    column_filters = ("status", "kind", "iso_edition")
+    column_filters = ("status", "kind", "iso_edition", "jurisdiction.code")
+    column_formatters = {"kind": _label(KIND_LABELS), "status": _label(STATUS_LABELS),
+                         "merged_on": lambda v, c, m, n: m.merged_on.strftime("%d/%m/%Y") if m.merged_on else ""}
+    column_formatters_detail = column_formatters
+
+
+class UnitView(ReadOnlyView):
+    column_list = ("tenant", "code", "name", "archived_at")
+    column_searchable_list = ("code", "name")
+    column_filters = ("tenant.slug", "tenant.name")
+
+
+class UserView(OperatorModelView):
+    can_create = False  # accounts come from manifests (and invitations), with their memberships
+    column_list = ("email", "name", "active", "is_operator", "locale", "last_login_at")
+    column_searchable_list = ("email", "name")
+    column_filters = ("active", "is_operator")
+    form_columns = ("name", "active", "is_operator", "locale")
+    form_overrides = {"locale": SelectField}
+    form_args = {"locale": {"choices": [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]}}
+    column_details_exclude_list = ("password_hash",)
+
+    @action("invite", _l("New invitation link"), _l("Issue new one-time links? Earlier links stop working."))
+    def action_invite(self, ids):
+        for user in db.session.scalars(select(User).where(User.id.in_([int(i) for i in ids]))):
+            token = issue_invitation(user, created_by_id=current_user.id)
+            db.session.commit()
+            mailed = send_invitation(user, token)
+            flash(_("Invitation for %(email)s: %(link)s", email=user.email, link=invitation_link(token))
+                  + (" " + _("(emailed)") if mailed else ""), "info")
+
+
+def _role_choices(roles):
+    return [SelectChoice(str(r), ROLE_LABELS[r]) for r in roles]
+
+
+class MembershipView(OperatorModelView):
+    can_delete = True  # an access right, not a QMS record; removals are logged
+    column_list = ("user", "tenant", "role")
+    column_filters = ("tenant.slug", "user.email", "role")
+    column_formatters = {"role": _label(ROLE_LABELS)}
+    form_columns = ("user", "tenant", "role")
+    form_overrides = {"role": SelectField}
+    form_args = {"role": {"choices": _role_choices(TenantRole)}}
+
+
+class OversightRoleView(MembershipView):
+    column_list = ("user", "jurisdiction", "role")
+    column_filters = ("jurisdiction.code", "user.email", "role")
+    form_columns = ("user", "jurisdiction", "role")
+    form_args = {"role": {"choices": _role_choices(OversightRoleKind)}}
+
+
+class InvitationView(ReadOnlyView):
+    column_list = ("user", "created_at", "expires_at", "used_at")
+    column_default_sort = ("created_at", True)
+    column_details_exclude_list = ("token_hash",)
+
+
+class MergeRecordView(ReadOnlyView):
+    column_list = ("source", "successor", "merged_on", "performed_at", "reverted_at")
+    column_default_sort = ("performed_at", True)
+
+    @action("unmerge", _l("Undo merge"), _l("Undo the selected merges? Members move back to the merged agency."))
+    def action_unmerge(self, ids):
+        for record in db.session.scalars(select(TenantMerge).where(TenantMerge.id.in_([int(i) for i in ids]))):
+            try:
+                merging.unmerge(record)
+            except merging.MergeRefused as err:
+                db.session.rollback()
+                flash(str(err), "error")
+                return
+            flash(_("%(name)s is active again.", name=record.source.name), "success")
+        db.session.commit()
 
 
 class ActivityView(ReadOnlyView):
     column_list = ("at", "tenant_id", "actor_label", "entity", "entity_id", "action", "note")
-    column_filters = ("tenant_id", "entity", "action", "actor_label")
+    column_details_list = column_list + ("changes",)
+    column_filters = ("tenant_id", "entity", "action", "actor_label",
+                      DateTimeBetweenFilter(ActivityEntry.at, _l("When")))
     column_default_sort = ("at", True)
+    can_export = True
+    export_types = ["csv"]
 
 
 class JobView(ReadOnlyView):
     column_list = ("created_at", "task", "tenant_id", "status", "progress", "attempts", "finished_at")
+    column_details_list = column_list + ("error",)
     column_filters = ("status", "task")
-    column_exclude_list = ("result",)
-    column_details_exclude_list = ("result",)
     column_default_sort = ("created_at", True)
+
+
+class ManifestUploadView(OperatorOnly, BaseView):
+    """Upload a jurisdiction manifest: validated and previewed; applied only on confirmation."""
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        context = {"problems": [], "plan": None, "text": "", "filename": "", "applied": None}
+        if request.method == "POST":
+            if "manifest" in request.files and request.files["manifest"].filename:
+                upload = request.files["manifest"]
+                raw = upload.read(MAX_MANIFEST_BYTES + 1)
+                context["filename"] = upload.filename
+                if len(raw) > MAX_MANIFEST_BYTES:
+                    flash(_("The file is larger than 1 MB."), "error")
+                    return self.render("backoffice/manifest.html", **context)
+                try:
+                    context["text"] = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    flash(_("The file is not UTF-8 text."), "error")
+                    return self.render("backoffice/manifest.html", **context)
+            else:
+                context["text"], context["filename"] = request.form.get("text", ""), request.form.get("filename", "")
+            if not context["text"]:
+                flash(_("Choose a manifest file."), "error")
+                return self.render("backoffice/manifest.html", **context)
+            try:
+                plan = provisioning.plan_texts([(context["filename"] or "upload.yaml", context["text"])])
+            except ManifestError as err:
+                db.session.rollback()
+                context["problems"] = err.problems
+                return self.render("backoffice/manifest.html", **context)
+            context["plan"] = plan
+            if request.form.get("apply") == "1" and plan.pending:
+                context["applied"] = provisioning.apply_plan(plan)
+                db.session.commit()
+                flash(_("%(n)s change(s) applied.", n=len(plan.pending)), "success")
+        return self.render("backoffice/manifest.html", **context)
+
+
+class MergeView(OperatorOnly, BaseView):
+    """Merge one agency into another, with a confirmation that says what will happen."""
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        active = db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE)
+                                    .order_by(Tenant.name)).all()
+        form = {"source": request.form.get("source", ""), "successor": request.form.get("successor", ""),
+                "merged_on": request.form.get("merged_on", "")}
+        preview = None
+        if request.method == "POST":
+            source = db.session.get(Tenant, int(form["source"])) if form["source"].isdigit() else None
+            successor = db.session.get(Tenant, int(form["successor"])) if form["successor"].isdigit() else None
+            try:
+                on = dt.datetime.strptime(form["merged_on"], "%d/%m/%Y").date()
+            except ValueError:
+                on = None
+            if source is None or successor is None or on is None:
+                flash(_("Choose both agencies and a date as dd/mm/yyyy."), "error")
+            elif request.form.get("confirm") == "1":
+                try:
+                    record = merging.merge_tenant(source, successor, on)
+                except merging.MergeRefused as err:
+                    db.session.rollback()
+                    flash(str(err), "error")
+                else:
+                    db.session.commit()
+                    flash(_("%(source)s merged into %(successor)s; %(n)s membership(s) moved.",
+                            source=source.name, successor=successor.name, n=len(record.moved_members)), "success")
+                    return redirect(url_for("tenantmerge.index_view"))
+            else:
+                members = db.session.scalar(select(db.func.count()).select_from(Membership)
+                                            .where(Membership.tenant_id == source.id))
+                preview = {"source": source, "successor": successor, "on": on, "members": members}
+        return self.render("backoffice/merge.html", tenants=active, form=form, preview=preview)
 
 
 def init_app(app) -> None:
     admin = Admin(app, name="GovQMS", url="/admin", theme=Bootstrap4Theme(),
                   index_view=SecureIndex(url="/admin", name=_l("Back office")))
+    provisioning_category = _l("Provisioning")
+    admin.add_view(ManifestUploadView(name=_l("Upload manifest"), endpoint="manifest", category=provisioning_category))
+    admin.add_view(MergeView(name=_l("Merge agencies"), endpoint="merge", category=provisioning_category))
+    admin.add_view(MergeRecordView(TenantMerge, db, name=_l("Merges"), category=provisioning_category))
     admin.add_view(JurisdictionView(Jurisdiction, db, name=_l("Jurisdictions")))
     admin.add_view(TenantView(Tenant, db, name=_l("Agencies")))
-    admin.add_view(ReadOnlyView(Unit, db, name=_l("Units")))
-    admin.add_view(UserView(User, db, name=_l("Users")))
-    admin.add_view(ReadOnlyView(Membership, db, name=_l("Memberships")))
-    admin.add_view(ReadOnlyView(OversightRole, db, name=_l("Oversight roles")))
+    admin.add_view(UnitView(Unit, db, name=_l("Units")))
+    accounts_category = _l("Accounts")
+    admin.add_view(UserView(User, db, name=_l("Users"), category=accounts_category))
+    admin.add_view(MembershipView(Membership, db, name=_l("Memberships"), category=accounts_category))
+    admin.add_view(OversightRoleView(OversightRole, db, name=_l("Oversight roles"), category=accounts_category))
+    admin.add_view(InvitationView(Invitation, db, name=_l("Invitations"), category=accounts_category))
     admin.add_view(ActivityView(ActivityEntry, db, name=_l("Activity log"), endpoint="activity_log"))
     admin.add_view(JobView(Job, db, name=_l("Jobs")))
 
@@ -102,6 +301,3 @@ def init_app(app) -> None:
         # Operators provision every tenant: the back office reads and writes across tenants.
         if request.path.startswith("/admin") and _is_operator():
             g.scope_token = set_scope(TenantScope.system(), db.session)
-
-
-

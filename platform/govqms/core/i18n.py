@@ -4,15 +4,21 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import current_app, session
+from flask import current_app, has_request_context, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 
 from govqms.extensions import babel
 
 
+#: Each language by its own name (the same in every interface language).
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and jobs: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")

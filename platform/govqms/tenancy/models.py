@@ -5,7 +5,7 @@ import datetime as dt
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, event
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from govqms.core.db import AwareDateTime, Base, Timestamps
@@ -20,6 +20,8 @@ class JurisdictionLevel(StrEnum):
 
 
 class TenantKind(StrEnum):
+    """Department kinds; each has its template in ``tenants/kinds/<kind>.yaml`` (a test checks)."""
+
     SCIENCE_TECHNOLOGY = "science_technology"
     INFORMATION_COMMUNICATIONS = "information_communications"
     HOME_AFFAIRS = "home_affairs"
@@ -29,6 +31,13 @@ class TenantKind(StrEnum):
     PEOPLES_COMMITTEE_OFFICE = "peoples_committee_office"
     COMMUNE = "commune"
     MINISTRY_UNIT = "ministry_unit"
+    FINANCE = "finance"
+    PLANNING_INVESTMENT = "planning_investment"
+    CONSTRUCTION = "construction"
+    AGRICULTURE_ENVIRONMENT = "agriculture_environment"
+    EDUCATION_TRAINING = "education_training"
+    CULTURE_SPORTS_TOURISM = "culture_sports_tourism"
+    INDUSTRY_TRADE = "industry_trade"
     OTHER_DEPARTMENT = "other_department"
 
 
@@ -58,6 +67,13 @@ KIND_LABELS = {
     TenantKind.PEOPLES_COMMITTEE_OFFICE: _l("Office of the People's Committee"),
     TenantKind.COMMUNE: _l("Commune People's Committee"),
     TenantKind.MINISTRY_UNIT: _l("Ministry unit"),
+    TenantKind.FINANCE: _l("Department of Finance"),
+    TenantKind.PLANNING_INVESTMENT: _l("Department of Planning and Investment"),
+    TenantKind.CONSTRUCTION: _l("Department of Construction"),
+    TenantKind.AGRICULTURE_ENVIRONMENT: _l("Department of Agriculture and Environment"),
+    TenantKind.EDUCATION_TRAINING: _l("Department of Education and Training"),
+    TenantKind.CULTURE_SPORTS_TOURISM: _l("Department of Culture, Sports and Tourism"),
+    TenantKind.INDUSTRY_TRADE: _l("Department of Industry and Trade"),
     TenantKind.OTHER_DEPARTMENT: _l("Other department"),
 }
 STATUS_LABELS = {
@@ -154,6 +170,11 @@ class Unit(TenantScoped, Timestamps, Base):
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     archived_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
 
+    tenant: Mapped[Tenant] = relationship(viewonly=True)
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
 
 class Membership(Timestamps, Base):
     """A user's role in a tenant. Access data, so read before any tenant scope exists."""
@@ -193,3 +214,31 @@ class OversightRole(Timestamps, Base):
     @validates("role")
     def _valid_role(self, key, value):
         return OversightRoleKind(value).value
+
+
+class TenantMerge(Base):
+    """One agency merged into another: what moved, so an operator can still undo it."""
+
+    __tablename__ = "tenant_merge"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="RESTRICT"), index=True)
+    successor_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="RESTRICT"), index=True)
+    merged_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    performed_at: Mapped[dt.datetime] = mapped_column(AwareDateTime(), nullable=False)
+    performed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    #: the memberships moved to the successor: [{"user_id", "role", "created"}]
+    moved_members: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    reverted_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
+    reverted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    source: Mapped[Tenant] = relationship(foreign_keys=[source_id])
+    successor: Mapped[Tenant] = relationship(foreign_keys=[successor_id])
+
+    @property
+    def activity_tenant_id(self) -> int:
+        return self.successor_id
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.successor} ({self.merged_on:%d/%m/%Y})"

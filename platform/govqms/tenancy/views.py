@@ -1,6 +1,9 @@
 """The agency workspace (home, units, members) and the jurisdiction overview."""
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
@@ -141,6 +144,7 @@ def overview():
     status = request.args.get("status")
     if status:
         query = query.where(Tenant.status == status)
+    as_of = _as_of_date()
     page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
     unit_counts = {}
     ids = [row.id for row in page.items]
@@ -149,5 +153,16 @@ def overview():
             select(Unit.tenant_id, func.count()).where(Unit.tenant_id.in_(ids), Unit.archived_at.is_(None))
             .group_by(Unit.tenant_id)).all())
     return render_template("tenancy/oversight.html", jurisdiction=jurisdiction, page=page,
-                           unit_counts=unit_counts, summary=services.subtree_summary(jurisdiction),
-                           status=status)
+                           unit_counts=unit_counts, summary=services.subtree_summary(jurisdiction, as_of),
+                           status=status, as_of=as_of)
+
+
+def _as_of_date() -> dt.date:
+    """The day the counts are for: ``?on=dd/mm/yyyy``, today by default (in Vietnam)."""
+    raw = request.args.get("on", "")
+    try:
+        return dt.datetime.strptime(raw, "%d/%m/%Y").date()
+    except ValueError:
+        if raw:
+            flash(_("Enter the date as dd/mm/yyyy."), "warning")
+        return dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()

@@ -1,0 +1,122 @@
+"""The operators' back office: every page answers, manifests are previewed before they apply,
+merges are confirmed, changes are logged."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from tests.tenancy.test_manifests import GOOD
+
+
+@pytest.fixture
+def operator(login_as):
+    return login_as("operator")
+
+
+def test_every_back_office_page_answers(app, operator):
+    rules = [r for r in app.url_map.iter_rules()
+             if r.rule.startswith("/admin") and "<" not in r.rule and "GET" in r.methods
+             and "/ajax/" not in r.rule]  # ajax lookups answer queries, not page visits
+    assert len(rules) > 20
+    for rule in rules:
+        response = operator.get(rule.rule)
+        assert response.status_code in (200, 302), f"{rule.rule} -> {response.status_code}"
+
+
+def test_back_office_speaks_vietnamese_and_english(operator):
+    assert "Tải lên tệp khai báo" in operator.get("/admin/").text or "Cơ quan" in operator.get("/admin/tenant/").text
+    operator.post("/language", data={"locale": "en"})
+    assert "Agencies" in operator.get("/admin/tenant/").text
+
+
+def test_manifest_upload_previews_then_applies(operator, system_scope):
+    from govqms.extensions import db
+    from govqms.tenancy.models import Tenant
+
+    preview = operator.post("/admin/manifest/", data={"manifest": (io.BytesIO(GOOD.encode()), "tinh-thu.yaml")},
+                            content_type="multipart/form-data")
+    assert preview.status_code == 200 and "tt-so-khcn" in preview.text
+    assert db.session.scalar(select(Tenant).where(Tenant.slug == "tt-so-khcn")) is None  # preview only
+    applied = operator.post("/admin/manifest/", data={"text": GOOD, "filename": "tinh-thu.yaml", "apply": "1"})
+    assert applied.status_code == 200 and "/invite/" in applied.text
+    assert db.session.scalar(select(Tenant).where(Tenant.slug == "tt-so-khcn")) is not None
+    again = operator.post("/admin/manifest/", data={"manifest": (io.BytesIO(GOOD.encode()), "tinh-thu.yaml")},
+                          content_type="multipart/form-data")
+    assert "tt-so-khcn" not in again.text.split("unchanged")[0] or "Nothing to do" in again.text
+
+
+def test_bad_manifest_upload_lists_problems_and_writes_nothing(operator, system_scope):
+    from govqms.extensions import db
+    from govqms.tenancy.models import Tenant
+
+    bad = GOOD.replace("kind: science_technology", "kind: rocket_science").replace("2025-03-01", "2025-02-30")
+    page = operator.post("/admin/manifest/", data={"manifest": (io.BytesIO(bad.encode()), "bad.yaml")},
+                         content_type="multipart/form-data")
+    assert "tenants[0].kind" in page.text and "tenants[1].merged_on" in page.text
+    forced = operator.post("/admin/manifest/", data={"text": bad, "filename": "bad.yaml", "apply": "1"})
+    assert "tenants[0].kind" in forced.text
+    assert db.session.scalar(select(Tenant).where(Tenant.slug == "tt-so-khcn")) is None
+
+
+def test_merge_through_the_back_office_with_confirmation(operator, world, system_scope):
+    from govqms.extensions import db
+    from govqms.tenancy.models import Tenant, TenantMerge
+
+    a2 = db.session.scalar(select(Tenant).where(Tenant.slug == world.a2))
+    a1 = db.session.scalar(select(Tenant).where(Tenant.slug == world.a1))
+    form = {"source": str(a2.id), "successor": str(a1.id), "merged_on": "01/06/2025"}
+    preview = operator.post("/admin/merge/", data=form)
+    assert preview.status_code == 200 and "Sở Y tế Một" in preview.text
+    db.session.expire_all()
+    assert db.session.get(Tenant, a2.id).status == "active"  # not yet
+    done = operator.post("/admin/merge/", data={**form, "confirm": "1"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Tenant, a2.id).status == "merged"
+    record = db.session.scalar(select(TenantMerge).where(TenantMerge.source_id == a2.id))
+    undo = operator.post("/admin/tenantmerge/action/", data={"action": "unmerge", "rowid": str(record.id)})
+    assert undo.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Tenant, a2.id).status == "active"
+
+
+def test_operator_changes_are_logged_with_the_operator(operator, world, system_scope):
+    from govqms.accounts.models import User
+    from govqms.core.activity import ActivityEntry
+    from govqms.extensions import db
+
+    staff = db.session.scalar(select(User).where(User.email == world.email("a1_staff")))
+    response = operator.post(f"/admin/user/edit/?id={staff.id}",
+                             data={"name": "Công Chức Đổi Tên", "active": "y", "locale": "vi"})
+    assert response.status_code == 302
+    entry = db.session.scalars(select(ActivityEntry).where(ActivityEntry.entity == "user",
+                                                           ActivityEntry.entity_id == str(staff.id))
+                               .order_by(ActivityEntry.id.desc())).first()
+    assert entry.actor_label == world.email("operator")
+    assert entry.changes["name"][1] == "Công Chức Đổi Tên"
+
+
+def test_invitation_action_shows_a_link(operator, world, system_scope):
+    from govqms.accounts.models import User
+    from govqms.extensions import db
+
+    staff = db.session.scalar(select(User).where(User.email == world.email("a1_staff")))
+    response = operator.post("/admin/user/action/", data={"action": "invite", "rowid": str(staff.id)},
+                             follow_redirects=True)
+    assert "/invite/" in response.text
+
+
+def test_membership_created_in_back_office(operator, world, system_scope):
+    from govqms.accounts.models import User
+    from govqms.extensions import db
+    from govqms.tenancy.models import Membership, Tenant
+
+    staff = db.session.scalar(select(User).where(User.email == world.email("a1_staff")))
+    b1 = db.session.scalar(select(Tenant).where(Tenant.slug == world.b1))
+    response = operator.post("/admin/membership/new/", data={"user": str(staff.id), "tenant": str(b1.id),
+                                                             "role": "viewer"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Membership).where(Membership.user_id == staff.id,
+                                                      Membership.tenant_id == b1.id)) is not None
