@@ -132,3 +132,24 @@ def test_malformed_yaml_names_the_line(kinds):
 
 def test_dates_stay_text_until_validated():
     assert parse_yaml("d: 2025-03-01", "x") == {"d": "2025-03-01"}
+
+
+def test_schema_and_lineage_mistakes_are_reported_together(kinds):
+    """A bad date in one entry must not hide a merge into nowhere in another, nor a bad kind."""
+    text = (GOOD.replace("kind: science_technology", "kind: rocket_science")
+                .replace("merged_into: tt-so-khcn", "merged_into: tt-nowhere")
+                .replace("merged_on: 2025-03-01", "merged_on: 2025-02-30"))
+    paths = sorted(p.path for p in problems_of(kinds, text))
+    assert paths == ["tenants[0].kind", "tenants[1].merged_into", "tenants[1].merged_on"]
+
+
+def test_messages_follow_the_interface_language(app, kinds):
+    from flask_babel import force_locale
+
+    text = GOOD.replace("merged_on: 2025-03-01", "merged_on: 2025-02-30")
+    with app.test_request_context(), force_locale("vi"):
+        (problem,) = problems_of(kinds, text)
+        assert problem.message == "Ngày không hợp lệ (YYYY-MM-DD)."
+    with app.test_request_context(), force_locale("en"):
+        (problem,) = problems_of(kinds, text)
+        assert problem.message == "Not a valid date (YYYY-MM-DD)."

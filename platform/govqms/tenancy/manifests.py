@@ -17,6 +17,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from govqms.core.schemas import InputSchema
+
 from govqms.core.permissions import OversightRoleKind, TenantRole
 from govqms.tenancy.models import IsoEdition, JurisdictionLevel, TenantKind
 
@@ -75,9 +77,22 @@ def parse_yaml(text: str, name: str) -> Any:
 
 # --- schemas ------------------------------------------------------------------------------------
 
-class _Strict(Schema):
+def one_of(choices) -> validate.OneOf:
+    return validate.OneOf(list(choices), error=_l("Must be one of: {choices}."))
+
+
+class _Strict(InputSchema):
+    """Manifest entries: a misspelt key in a reviewed file is an error, not silently ignored."""
+
     class Meta:
-        unknown = RAISE  # a misspelt key in a reviewed file is an error, not silently ignored
+        unknown = RAISE
+
+    error_messages = {"unknown": _l("Unknown key.")}
+
+    def on_bind_field(self, field_name, field_obj):
+        super().on_bind_field(field_name, field_obj)
+        if isinstance(field_obj, fields.Date):  # files write ISO dates
+            field_obj.error_messages = {**field_obj.error_messages, "invalid": _l("Not a valid date (YYYY-MM-DD).")}
 
 
 class UnitEntry(_Strict):
@@ -88,7 +103,7 @@ class UnitEntry(_Strict):
 class DocumentEntry(_Strict):
     code = fields.String(required=True, validate=[validate.Length(max=32), CODE])
     title = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    type = fields.String(required=True, validate=validate.OneOf(DOCUMENT_TYPES))
+    type = fields.String(required=True, validate=one_of(DOCUMENT_TYPES))
     unit = fields.String(load_default=None)
 
 
@@ -102,10 +117,10 @@ class RecordEntry(_Strict):
 class ObjectiveEntry(_Strict):
     statement = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     indicator = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    comparator = fields.String(required=True, validate=validate.OneOf((">=", "<=", "=")))
+    comparator = fields.String(required=True, validate=one_of((">=", "<=", "=")))
     target = fields.Float(required=True)
     unit_of_measure = fields.String(required=True, validate=validate.Length(max=32))
-    frequency = fields.String(required=True, validate=validate.OneOf(FREQUENCIES))
+    frequency = fields.String(required=True, validate=one_of(FREQUENCIES))
 
 
 def _duplicates(items: Iterable[str]) -> list[str]:
@@ -118,7 +133,7 @@ def _duplicates(items: Iterable[str]) -> list[str]:
 
 
 class KindSchema(_Strict):
-    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in TenantKind]))
+    kind = fields.String(required=True, validate=one_of([k.value for k in TenantKind]))
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
     name_en = fields.String(required=True, validate=validate.Length(min=1, max=255))
     historical = fields.Boolean(load_default=False)
@@ -153,22 +168,22 @@ class KindSchema(_Strict):
 class AccountEntry(_Strict):
     email = fields.Email(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    roles = fields.List(fields.String(validate=validate.OneOf([r.value for r in TenantRole])),
+    roles = fields.List(fields.String(validate=one_of([r.value for r in TenantRole])),
                         required=True, validate=validate.Length(min=1))
 
 
 class OversightEntry(_Strict):
     email = fields.Email(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    role = fields.String(required=True, validate=validate.OneOf([r.value for r in OversightRoleKind]))
+    role = fields.String(required=True, validate=one_of([r.value for r in OversightRoleKind]))
 
 
 class TenantEntry(_Strict):
     slug = fields.String(required=True, validate=[validate.Length(max=64), SLUG])
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in TenantKind]))
+    kind = fields.String(required=True, validate=one_of([k.value for k in TenantKind]))
     iso_edition = fields.String(load_default=IsoEdition.ISO_2015.value,
-                                validate=validate.OneOf([e.value for e in IsoEdition]))
+                                validate=one_of([e.value for e in IsoEdition]))
     units = fields.List(fields.Nested(UnitEntry), load_default=None)
     accounts = fields.List(fields.Nested(AccountEntry), load_default=list)
     merged_into = fields.String(load_default=None, validate=SLUG)
@@ -191,7 +206,7 @@ class TenantEntry(_Strict):
 class JurisdictionEntry(_Strict):
     code = fields.String(required=True, validate=[validate.Length(max=40), SLUG])
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    level = fields.String(required=True, validate=validate.OneOf([lv.value for lv in JurisdictionLevel]))
+    level = fields.String(required=True, validate=one_of([lv.value for lv in JurisdictionLevel]))
     parent = fields.String(load_default=None, validate=SLUG)
 
     @validates_schema
@@ -306,11 +321,11 @@ def load_manifests(texts: list[tuple[str, str]], *, kinds: dict[str, dict] | Non
 
     *existing_tenants* maps slugs already in the database to their ``merged_into`` slug (or
     None), so a file may merge into an agency provisioned earlier, and cycles through the
-    database are seen too.
+    database are seen too. The checks across files read the raw files, so a mistake in one
+    entry does not hide another (a bad date next to a merge into nowhere: both reported).
     """
     kinds = kinds if kinds is not None else load_kinds()
-    existing_tenants = existing_tenants or {}
-    result, problems = ManifestSet(kinds=kinds), []
+    result, problems, raw = ManifestSet(kinds=kinds), [], []
     for name, text in texts:
         try:
             data = parse_yaml(text, name)
@@ -319,59 +334,80 @@ def load_manifests(texts: list[tuple[str, str]], *, kinds: dict[str, dict] | Non
             continue
         loaded, found = _load_with(JurisdictionManifestSchema(), data, name)
         problems.extend(found)
+        if isinstance(data, dict):
+            raw.append((name, data))
         if loaded is not None:
             result.manifests.append(Manifest(name, loaded["jurisdiction"], loaded["oversight"], loaded["tenants"]))
-    problems.extend(_cross_check(result, existing_tenants, set(existing_jurisdictions)))
+    reported = {(p.file, p.path) for p in problems}
+    problems.extend(p for p in _cross_check(raw, kinds, existing_tenants or {}, set(existing_jurisdictions))
+                    if (p.file, p.path) not in reported)
     if problems:
         raise ManifestError(problems)
     return result
 
 
-def _cross_check(result: ManifestSet, existing_tenants: dict[str, Any], existing_jurisdictions: set[str]):
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _raw_tenants(raw):
+    for name, data in raw:
+        tenants = data.get("tenants")
+        for index, tenant in enumerate(tenants if isinstance(tenants, list) else []):
+            if isinstance(tenant, dict):
+                yield name, index, tenant
+
+
+def _cross_check(raw: list[tuple[str, dict]], kinds: dict, existing_tenants: dict[str, Any],
+                 existing_jurisdictions: set[str]) -> list[Problem]:
     problems: list[Problem] = []
     codes: dict[str, str] = {}
-    for manifest in result.manifests:
-        code = manifest.jurisdiction["code"]
+    for name, data in raw:
+        jurisdiction = data.get("jurisdiction") if isinstance(data.get("jurisdiction"), dict) else {}
+        code = _text(jurisdiction.get("code"))
         if code in codes:
-            problems.append(Problem(manifest.file, "jurisdiction.code",
-                                    str(_l("jurisdiction %(code)s is also defined in %(file)s",
-                                           code=code, file=codes[code]))))
-        codes.setdefault(code, manifest.file)
+            problems.append(Problem(name, "jurisdiction.code", str(_l(
+                "jurisdiction %(code)s is also defined in %(file)s", code=code, file=codes[code]))))
+        if code:
+            codes.setdefault(code, name)
     known_jurisdictions = existing_jurisdictions | codes.keys()
-    for manifest in result.manifests:
-        parent = manifest.jurisdiction.get("parent")
+    for name, data in raw:
+        jurisdiction = data.get("jurisdiction") if isinstance(data.get("jurisdiction"), dict) else {}
+        parent = _text(jurisdiction.get("parent"))
         if parent and parent not in known_jurisdictions:
-            problems.append(Problem(manifest.file, "jurisdiction.parent",
-                                    str(_l("no jurisdiction %(code)s in these files or the database", code=parent))))
+            problems.append(Problem(name, "jurisdiction.parent", str(_l(
+                "no jurisdiction %(code)s in these files or the database", code=parent))))
 
     slugs: dict[str, str] = {}
-    for manifest, index, tenant in result.tenants():
-        slug = tenant["slug"]
+    for name, index, tenant in _raw_tenants(raw):
+        slug = _text(tenant.get("slug"))
         if slug in slugs:
-            problems.append(Problem(manifest.file, f"tenants[{index}].slug",
-                                    str(_l("slug %(slug)s is used twice (also in %(file)s)", slug=slug,
-                                           file=slugs[slug]))))
-        slugs.setdefault(slug, manifest.file)
-        if tenant["kind"] not in result.kinds:
-            problems.append(Problem(manifest.file, f"tenants[{index}].kind",
-                                    str(_l("no template tenants/kinds/%(kind)s.yaml", kind=tenant["kind"]))))
+            problems.append(Problem(name, f"tenants[{index}].slug", str(_l(
+                "slug %(slug)s is used twice (also in %(file)s)", slug=slug, file=slugs[slug]))))
+        if slug:
+            slugs.setdefault(slug, name)
+        kind = _text(tenant.get("kind"))
+        if kind in {k.value for k in TenantKind} and kind not in kinds:
+            problems.append(Problem(name, f"tenants[{index}].kind", str(_l(
+                "no template tenants/kinds/%(kind)s.yaml", kind=kind))))
 
     # Lineage: every merge target exists; following merged_into never loops.
     successor_of = {slug: target for slug, target in existing_tenants.items() if target}
-    for manifest, index, tenant in result.tenants():
-        target = tenant.get("merged_into")
-        if not target:
+    merging = []
+    for name, index, tenant in _raw_tenants(raw):
+        slug, target = _text(tenant.get("slug")), _text(tenant.get("merged_into"))
+        if not (slug and target) or slug == target:
             continue
         if target not in slugs and target not in existing_tenants:
-            problems.append(Problem(manifest.file, f"tenants[{index}].merged_into",
-                                    str(_l("no agency %(slug)s in these files or the database", slug=target))))
+            problems.append(Problem(name, f"tenants[{index}].merged_into", str(_l(
+                "no agency %(slug)s in these files or the database", slug=target))))
             continue
-        successor_of[tenant["slug"]] = target
-    for manifest, index, tenant in result.tenants():
-        if tenant.get("merged_into") and _in_cycle(tenant["slug"], successor_of):
-            problems.append(Problem(manifest.file, f"tenants[{index}].merged_into",
-                                    str(_l("merging %(slug)s into %(target)s makes a cycle", slug=tenant["slug"],
-                                           target=tenant["merged_into"]))))
+        successor_of[slug] = target
+        merging.append((name, index, slug, target))
+    for name, index, slug, target in merging:
+        if _in_cycle(slug, successor_of):
+            problems.append(Problem(name, f"tenants[{index}].merged_into", str(_l(
+                "merging %(slug)s into %(target)s makes a cycle", slug=slug, target=target))))
     return problems
 
 
