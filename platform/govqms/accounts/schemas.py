@@ -12,8 +12,9 @@ class LoginSchema(InputSchema):
     next = fields.String(load_default=None)
 
 
-class PasswordChangeSchema(InputSchema):
-    current_password = fields.String(required=True, validate=length(256))
+class SetPasswordSchema(InputSchema):
+    """A new password, typed twice (invitation links)."""
+
     new_password = fields.String(required=True, validate=length(256, MIN_PASSWORD))
     confirm_password = fields.String(required=True, validate=length(256))
 
@@ -21,6 +22,15 @@ class PasswordChangeSchema(InputSchema):
     def _confirmed(self, data, **kwargs):
         if data.get("new_password") != data.get("confirm_password"):
             raise ValidationError(_l("The two new passwords differ."), "confirm_password")
+
+
+class PasswordChangeSchema(SetPasswordSchema):
+    """A new password for a signed-in user, who proves the current one."""
+
+    current_password = fields.String(required=True, validate=length(256))
+
+    @validates_schema
+    def _different(self, data, **kwargs):
         if data.get("new_password") == data.get("current_password"):
             raise ValidationError(_l("Choose a password different from the current one."), "new_password")
 
@@ -29,12 +39,3 @@ class LanguageSchema(InputSchema):
     locale = fields.String(required=True)
     next = fields.String(load_default=None)
 
-
-class SetPasswordSchema(InputSchema):
-    new_password = fields.String(required=True, validate=length(256, MIN_PASSWORD))
-    confirm_password = fields.String(required=True, validate=length(256))
-
-    @validates_schema
-    def _confirmed(self, data, **kwargs):
-        if data.get("new_password") != data.get("confirm_password"):
-            raise ValidationError(_l("The two new passwords differ."), "confirm_password")
