@@ -10,8 +10,8 @@ from flask import Blueprint, Flask
 
 from govqms.config import default_instance_path, load_config
 
-#: Domain packages are discovered: each may have models, views (a ``bp`` or ``blueprints``), tasks.
-DOMAIN_MODULES = ("models", "tasks", "views")
+#: Domain packages are discovered: each may have models, tasks, seeds (what a new agency gets from
+#: its kind's template) and views (a ``bp`` or ``blueprints``).
 
 
 def domain_packages() -> list[str]:
@@ -49,16 +49,18 @@ def create_app(config: dict | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     from govqms import extensions as ext
-    from govqms.core import activity, i18n, security, tenancy
+    from govqms.core import activity, i18n, security, templating, tenancy
 
     import_models()
     import_domain_modules("tasks")
+    import_domain_modules("seeds")
     ext.db.init_app(app)
     ext.migrate.init_app(app, ext.db, directory=app.config["MIGRATIONS_DIR"])
     ext.csrf.init_app(app)
     ext.bootstrap.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    templating.init_app(app)
     tenancy.install()
     activity.install()
 

@@ -87,7 +87,10 @@ def load_config(instance_path: Path) -> dict:
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "HSTS": production,
-        "MAX_CONTENT_LENGTH": _int("GOVQMS_MAX_UPLOAD_MB", 25) * 1024 * 1024,
+        # A request may carry a little more than one file of the largest size.
+        "MAX_UPLOAD_BYTES": _int("GOVQMS_MAX_UPLOAD_MB", 25) * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": (_int("GOVQMS_MAX_UPLOAD_MB", 25) + 1) * 1024 * 1024,
+        "STORAGE_DIR": os.environ.get("GOVQMS_STORAGE_DIR") or None,
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
         "TRUSTED_PROXIES": _int("GOVQMS_TRUSTED_PROXIES", 0),
         # Login throttling: failures counted per account and per address in a sliding window.

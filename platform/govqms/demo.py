@@ -6,6 +6,8 @@ instead of an invitation, and prints the logins.
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -15,7 +17,8 @@ from govqms.accounts.models import User
 from govqms.extensions import db
 from govqms.tenancy import provisioning, sync
 
-OPERATOR = ("vanhanh@demo.govqms.vn", "Quản trị nền tảng")
+DOMAIN = "demo.govqms.vn"
+OPERATOR = (f"vanhanh@{DOMAIN}", "Quản trị nền tảng")
 
 
 @dataclass
@@ -50,6 +53,7 @@ def load_demo(password: str) -> DemoReport:
         if user.password_hash is None:
             user.set_password(password, method=method)
     db.session.commit()
+    enrich_registers(report)
     return report
 
 
@@ -66,3 +70,137 @@ def _logins(plan: sync.SyncPlan, report: DemoReport) -> list[str]:
             emails.append(account["email"])
             report.logins.append((account["email"], ", ".join(account["roles"]) + f" @ /t/{target}/"))
     return emails
+
+
+# --- a register with a history ----------------------------------------------------------------
+
+#: Agencies whose registers get years of history: (slug, drafter, reviewer, approver) local parts.
+HISTORIES = [
+    ("kh-so-khcn", "thuky.khcn", "ddld.khcn", "giamdoc.khcn"),
+    ("kh-so-yte", "thuky.yte", "ddld.yte", "giamdoc.yte"),
+]
+LEGAL_CHANGES = [
+    # number, title, effective, QMS updated (None: not yet)
+    ("137/2024/NĐ-CP", "Nghị định quy định về giao dịch điện tử của cơ quan nhà nước", dt.date(2024, 12, 10),
+     dt.date(2025, 2, 20)),
+    ("118/2025/NĐ-CP", "Nghị định về thực hiện thủ tục hành chính theo cơ chế một cửa, một cửa liên thông",
+     dt.date(2025, 7, 1), dt.date(2025, 11, 5)),
+    ("19/2025/TT-BKHCN", "Thông tư hướng dẫn áp dụng hệ thống quản lý chất lượng theo TCVN ISO 9001:2015",
+     dt.date(2025, 9, 1), None),
+]
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF showing *text* (demo files only)."""
+    from govqms.core.text import fold
+
+    line = fold(text).replace("\\\\", "").replace("(", "").replace(")", "")[:90]
+    stream = f"BT /F1 12 Tf 56 780 Td ({line}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _actor(user: User):
+    from govqms.core.activity import Actor, acting_as
+
+    return acting_as(Actor(user.id, user.email))
+
+
+def _history(tenant, drafter: User, reviewer: User, approver: User) -> int:
+    """Walk the starter drafts through the real workflow, with dates spread over the years."""
+    from govqms.core.uploads import CheckedFile
+    from govqms.documents import services as documents
+    from govqms.documents.models import Document, DocumentStatus, RevisionStatus
+
+    every = db.session.scalars(select(Document).where(Document.tenant_id == tenant.id)
+                               .order_by(Document.code)).all()
+    changed = 0
+    for index, document in enumerate(every):  # the index is stable from one run to the next
+        revision = document.revisions[0]
+        if (document.status != DocumentStatus.DRAFT or revision.files or revision.status != RevisionStatus.DRAFT
+                or index % 9 == 8):
+            continue  # done already, or every ninth document stays a draft: work in progress
+        first_issue = dt.date(2019, 3, 1) + dt.timedelta(days=37 * index)
+        data = _pdf(f"{document.code} {document.title}")
+        with _actor(drafter):
+            documents.add_file(revision, CheckedFile(data, f"{document.code}.pdf", "pdf", "application/pdf",
+                                                     hashlib.sha256(data).hexdigest()))
+            documents.submit(revision, drafter.id)
+        with _actor(reviewer):
+            documents.record_review(revision, reviewer.id, "Đạt yêu cầu")
+        with _actor(approver):
+            documents.approve(revision, approver.id, first_issue)
+        if index % 3 == 0:  # a second issue a few years later
+            with _actor(drafter):
+                second = documents.new_draft(document, drafter.id)
+                data = _pdf(f"{document.code} {document.title} (lan ban hanh 2)")
+                documents.add_file(second, CheckedFile(data, f"{document.code}-2.pdf", "pdf", "application/pdf",
+                                                       hashlib.sha256(data).hexdigest()))
+                documents.update_draft(second, change_summary="Cập nhật theo quy định mới và thực tế áp dụng",
+                                       effective_on=None)
+                documents.submit(second, drafter.id)
+            with _actor(reviewer):
+                documents.record_review(second, reviewer.id, "")
+            with _actor(approver):
+                documents.approve(second, approver.id, dt.date(2023, 1, 1) + dt.timedelta(days=29 * index))
+        elif index % 3 == 1:  # reviewed recently: still suitable
+            with _actor(drafter):
+                documents.conclude_review(document, drafter.id, outcome="no_change",
+                                          on=dt.date(2026, 1, 5) + dt.timedelta(days=11 * index),
+                                          note="Còn phù hợp")
+        # the rest were never reviewed since their issue: due, or overdue, for periodic review
+        changed += 1
+    return changed
+
+
+def _procedures_and_legal(tenant) -> int:
+    from govqms.documents.models import Document, DocumentKind
+    from govqms.legal.models import LegalChange
+    from govqms.legal.services import save as save_legal
+    from govqms.procedures.models import AdminProcedure
+    from govqms.procedures.services import save as save_procedure
+
+    if db.session.scalar(select(AdminProcedure.id).where(AdminProcedure.tenant_id == tenant.id).limit(1)):
+        return 0
+    work = db.session.scalars(select(Document).where(Document.tenant_id == tenant.id,
+                                                     Document.kind == DocumentKind.WORK_PROCEDURE)
+                              .order_by(Document.code)).all()
+    for index, document in enumerate(work):
+        name = document.title.removeprefix("Quy trình ").strip()
+        save_procedure(AdminProcedure(tenant_id=tenant.id), code=f"1.{tenant.id:03}{index:03}",
+                       name=name[:1].upper() + name[1:], field="", work_procedure_id=document.id)
+    # one procedure the QMS does not cover yet: the catalogue shows the gap
+    save_procedure(AdminProcedure(tenant_id=tenant.id), code=f"1.{tenant.id:03}999",
+                   name="Thủ tục mới ban hành, chưa có quy trình", field="", work_procedure_id=None)
+    affected = [d.id for d in work[:2]]
+    for number, title, effective, updated in LEGAL_CHANGES:
+        save_legal(LegalChange(tenant_id=tenant.id), affected, number=number, title=title, effective_on=effective,
+                   qms_updated_on=updated)
+    return len(work) + 1 + len(LEGAL_CHANGES)
+
+
+def enrich_registers(report: DemoReport) -> None:
+    """Years of document history, procedures and legal changes for the agencies in HISTORIES."""
+    from govqms.core.tenancy import TenantScope, scoped
+    from govqms.tenancy.models import Tenant
+
+    for slug, *people in HISTORIES:
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+        users = [db.session.scalar(select(User).where(User.email == f"{p}@{DOMAIN}")) for p in people]
+        if tenant is None or None in users:
+            continue
+        with scoped(TenantScope.tenant(tenant.id), db.session):
+            report.changes += _history(tenant, *users) + _procedures_and_legal(tenant)
+            db.session.commit()

@@ -21,6 +21,7 @@ def foreign(app, world, system_scope):
     from govqms.jobs.models import Job
 
     owner = db.session.scalar(select(User).where(User.email == world.email("b1_secretary")))
+    records = make_b1_records(world, owner.id)
     job = Job(task="activity.export_csv", tenant_id=world.tenant_ids["b1"], user_id=owner.id, status="finished",
               result=b"secret of b1", result_name="b1.csv", result_mimetype="text/csv")
     db.session.add(job)
@@ -32,7 +33,41 @@ def foreign(app, world, system_scope):
         "job_id": job.id,
         # an invitation token is its own secret and belongs to no tenant: an unknown one is not found
         "token": "not-a-valid-invitation-token",
+        **records,
     }
+
+
+def make_b1_records(world, owner_id: int) -> dict[str, int]:
+    """One record of every kind in tenant b1, written through the services as b1 would."""
+    import datetime as dt
+
+    from govqms.core.tenancy import TenantScope, scoped
+    from govqms.core.uploads import CheckedFile
+    from govqms.documents import services as documents
+    from govqms.extensions import db
+    from govqms.legal.models import LegalChange
+    from govqms.legal.services import save as save_legal
+    from govqms.procedures.models import AdminProcedure
+    from govqms.procedures.services import save as save_procedure
+    from govqms.records.models import RecordEntry
+
+    tenant_id = world.tenant_ids["b1"]
+    with scoped(TenantScope.tenant(tenant_id), db.session):
+        document = documents.create_document(tenant_id, code="QT-B1", title="Quy trình bí mật của B",
+                                             kind="system_procedure", owner_unit_id=None,
+                                             review_interval_months=12, drafter_id=owner_id)
+        revision = document.revisions[0]
+        stored = documents.add_file(revision, CheckedFile(b"%PDF-1.4 secret of b1", "b1.pdf", "pdf",
+                                                          "application/pdf", "0" * 64))
+        procedure = save_procedure(AdminProcedure(tenant_id=tenant_id), code="TTHC-B1", name="Thủ tục của B",
+                                   field="", work_procedure_id=document.id)
+        entry = RecordEntry(tenant_id=tenant_id, name="Hồ sơ của B", retention="5 năm")
+        db.session.add(entry)
+        change = save_legal(LegalChange(tenant_id=tenant_id), [document.id], number="1/2025/B", title="Luật của B",
+                            effective_on=dt.date(2025, 1, 1))
+        db.session.commit()
+        return {"document_id": document.id, "revision_id": revision.id, "file_id": stored.id,
+                "procedure_id": procedure.id, "entry_id": entry.id, "change_id": change.id}
 
 
 def _rules(app):

@@ -45,17 +45,26 @@ class Action(StrEnum):
     ACTIVITY_VIEW = "activity.view"
     ACTIVITY_EXPORT = "activity.export"
     OVERSIGHT_VIEW = "oversight.view"
+    DOCUMENTS_VIEW = "documents.view"
+    DOCUMENTS_DRAFT = "documents.draft"
+    DOCUMENTS_REVIEW = "documents.review"
+    DOCUMENTS_APPROVE = "documents.approve"
+    CATALOGUES_MANAGE = "catalogues.manage"
 
 
 #: Actions that change tenant data. Refused to overseers and on merged or archived tenants.
-WRITE_ACTIONS = frozenset({Action.UNITS_MANAGE})
+WRITE_ACTIONS = frozenset({Action.UNITS_MANAGE, Action.DOCUMENTS_DRAFT, Action.DOCUMENTS_REVIEW,
+                           Action.DOCUMENTS_APPROVE, Action.CATALOGUES_MANAGE})
 
-_EVERY_MEMBER = {Action.WORKSPACE_VIEW, Action.MEMBERS_VIEW}
-_KEEPERS = _EVERY_MEMBER | {Action.UNITS_MANAGE, Action.ACTIVITY_VIEW, Action.ACTIVITY_EXPORT}
+_EVERY_MEMBER = {Action.WORKSPACE_VIEW, Action.MEMBERS_VIEW, Action.DOCUMENTS_VIEW}
+_KEEPERS = _EVERY_MEMBER | {Action.UNITS_MANAGE, Action.ACTIVITY_VIEW, Action.ACTIVITY_EXPORT,
+                            Action.DOCUMENTS_DRAFT, Action.CATALOGUES_MANAGE}
+#: Leaders check and approve documents; the ISO secretary drafts them (TT 26/2014, seed 000).
+_LEADERS = _KEEPERS | {Action.DOCUMENTS_REVIEW, Action.DOCUMENTS_APPROVE}
 
 TENANT_ROLE_ACTIONS: dict[TenantRole, frozenset[Action]] = {
-    TenantRole.HEAD: frozenset(_KEEPERS),
-    TenantRole.QMR: frozenset(_KEEPERS),
+    TenantRole.HEAD: frozenset(_LEADERS),
+    TenantRole.QMR: frozenset(_LEADERS),
     TenantRole.ISO_SECRETARY: frozenset(_KEEPERS),
     TenantRole.AUDITOR: frozenset(_EVERY_MEMBER | {Action.ACTIVITY_VIEW}),
     TenantRole.STAFF: frozenset(_EVERY_MEMBER),
@@ -63,7 +72,7 @@ TENANT_ROLE_ACTIONS: dict[TenantRole, frozenset[Action]] = {
 }
 
 #: Overseers read everything a keeper reads, and write nothing.
-OVERSIGHT_TENANT_ACTIONS = frozenset(a for a in _KEEPERS if a not in WRITE_ACTIONS)
+OVERSIGHT_TENANT_ACTIONS = frozenset(a for a in _LEADERS if a not in WRITE_ACTIONS)
 OVERSIGHT_ROLE_ACTIONS: dict[OversightRoleKind, frozenset[Action]] = {
     OversightRoleKind.OVERSEER: frozenset({Action.OVERSIGHT_VIEW}),
     OversightRoleKind.STEERING_COMMITTEE: frozenset({Action.OVERSIGHT_VIEW}),

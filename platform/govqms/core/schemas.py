@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 MESSAGES = {
     "required": _l("This field is required."),
@@ -22,6 +22,14 @@ class InputSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
+    @pre_load
+    def _blank_is_missing(self, data, **kwargs):
+        """An empty form field means "not given": optional fields take their default,
+        required ones say they are required."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and v.strip() == "")}
+        return data
+
     def on_bind_field(self, field_name, field_obj):
         messages = dict(MESSAGES)
         for field_type, extra in TYPE_MESSAGES.items():
@@ -38,6 +46,13 @@ class TrimmedString(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
         return result.strip()
+
+
+class FormDate(fields.Date):
+    """A date as people write it here: dd/mm/yyyy."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%d/%m/%Y", **kwargs)
 
 
 def length(max_len: int, min_len: int = 1) -> validate.Length:

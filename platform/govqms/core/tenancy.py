@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from sqlalchemy import ForeignKey, event, text
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, event, text
 from sqlalchemy.orm import (
     Mapped, ORMExecuteState, Session, declared_attr, mapped_column, scoped_session, with_loader_criteria,
 )
@@ -102,6 +102,13 @@ def scoped(scope: TenantScope, session: Session | None = None) -> Iterator[Tenan
         yield scope
     finally:
         reset_scope(token, session)
+
+
+def tenant_reference(column: str, table: str, ondelete: str = "RESTRICT") -> ForeignKeyConstraint:
+    """A reference from one tenant table to another that includes ``tenant_id``, so the
+    database itself refuses a row pointing at another tenant's record. The referenced table
+    declares ``UniqueConstraint("tenant_id", "id")``."""
+    return ForeignKeyConstraint(["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete)
 
 
 class TenantScoped:

@@ -41,6 +41,8 @@ class Job(Base):
     result: Mapped[bytes | None] = mapped_column(LargeBinary)
     result_name: Mapped[str | None] = mapped_column(String(255))
     result_mimetype: Mapped[str | None] = mapped_column(String(100))
+    #: what the job found, for the job page: e.g. an import's errors [{"row", "column", "message"}]
+    report: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime(), default=utcnow, nullable=False)
     started_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())

@@ -71,6 +71,11 @@ class JobHandle:
             self._job.message = message[:255]
         db.session.commit()
 
+    def set_report(self, rows: list[dict[str, Any]], message: str | None = None) -> None:
+        self._job.report = rows
+        if message is not None:
+            self._job.message = message[:255]
+
     def set_result(self, data: bytes, filename: str, mimetype: str) -> None:
         self._job.result = data
         self._job.result_name = filename

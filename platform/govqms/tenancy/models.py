@@ -163,7 +163,7 @@ class Unit(TenantScoped, Timestamps, Base):
     """A division (phòng) of a tenant, owning documents, objectives and actions."""
 
     __tablename__ = "unit"
-    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "code"), UniqueConstraint("tenant_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), nullable=False)

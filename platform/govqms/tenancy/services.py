@@ -15,12 +15,26 @@ from govqms.extensions import db
 from govqms.tenancy.models import Jurisdiction, Membership, OversightRole, Tenant, TenantStatus, Unit
 
 
+def successor_chain(tenant: Tenant) -> list[int]:
+    """The agencies *tenant* was merged into, nearest first."""
+    chain, current = [], tenant.merged_into
+    while current is not None and current.id not in chain and current.id != tenant.id:
+        chain.append(current.id)
+        current = current.merged_into
+    return chain
+
+
 def access_for(user, tenant: Tenant) -> Access:
-    """The user's access to *tenant*: two queries."""
+    """The user's access to *tenant*: two queries (more for a merged agency's lineage).
+
+    Members of a successor read the history of the agencies merged into it: their roles
+    apply there too, read-only like everything in a merged agency.
+    """
     if user is None or not user.is_authenticated:
         return Access(writable_tenant=tenant.writable)
+    lineage = [tenant.id, *successor_chain(tenant)] if tenant.merged_into_id else [tenant.id]
     roles = db.session.scalars(
-        select(Membership.role).where(Membership.user_id == user.id, Membership.tenant_id == tenant.id)
+        select(Membership.role).where(Membership.user_id == user.id, Membership.tenant_id.in_(lineage))
     ).all()
     oversight = db.session.scalars(
         select(OversightRole.role)

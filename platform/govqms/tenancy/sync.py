@@ -22,14 +22,20 @@ from govqms.tenancy import merge as merging
 from govqms.tenancy.manifests import ManifestSet
 from govqms.tenancy.models import Jurisdiction, Membership, OversightRole, Tenant, TenantStatus, Unit
 
-#: Functions that fill a newly created agency from its kind's template: ``seeder(tenant, kind)``.
-#: Each domain registers its own (units here; documents, objectives… in their packages).
-TENANT_SEEDERS: list[Callable[[Tenant, dict[str, Any]], None]] = []
+#: Functions that fill a newly created agency from its kind's template: ``seeder(tenant, kind)``,
+#: run in ``order`` (units before documents, documents before the records that cite them).
+#: Each domain registers its own in its ``seeds`` module.
+TENANT_SEEDERS: list[tuple[int, Callable[[Tenant, dict[str, Any]], None]]] = []
 
 
-def tenant_seeder(func):
-    TENANT_SEEDERS.append(func)
-    return func
+def tenant_seeder(order: int):
+    def register(func):
+        if func not in [f for _, f in TENANT_SEEDERS]:
+            TENANT_SEEDERS.append((order, func))
+            TENANT_SEEDERS.sort(key=lambda item: item[0])
+        return func
+
+    return register
 
 
 @dataclass(frozen=True)
@@ -252,8 +258,9 @@ def apply(sync_plan: SyncPlan, *, invite: bool = True) -> SyncResult:
     for tenant, entry in created:
         kind = manifests.kinds[entry["kind"]]
         template = dict(kind, units=entry["units"]) if entry["units"] is not None else kind
-        for seeder in TENANT_SEEDERS:
+        for _, seeder in TENANT_SEEDERS:
             seeder(tenant, template)
+            db.session.flush()
 
     for _, _, entry in manifests.tenants():
         tenant = state.tenants[entry["slug"]]
@@ -307,7 +314,7 @@ def _sync_units(tenant: Tenant, units: list[dict], state: _State) -> None:
             current.name = unit["name"]
 
 
-@tenant_seeder
+@tenant_seeder(order=0)
 def seed_units(tenant: Tenant, kind: dict[str, Any]) -> None:
     for unit in kind["units"]:
         db.session.add(Unit(tenant_id=tenant.id, code=unit["code"], name=unit["name"]))

@@ -1,0 +1,91 @@
+"""Tabular imports (CSV, XLSX): read, map the columns, validate every row, report every error.
+
+An import is all-or-nothing: rows are validated first, and if any row is wrong nothing is
+written and the report lists each problem with its row number (as the spreadsheet shows it)
+and column.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError
+
+from govqms.core.text import fold
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int          # 1-based, header included, as in the spreadsheet
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+class ImportRefused(ValueError):
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = errors
+
+
+def read_table(data: bytes, extension: str) -> list[list[Any]]:
+    """All rows of the first sheet (XLSX) or of the file (CSV, UTF-8, comma or semicolon)."""
+    if extension == "xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
+    text = data.decode("utf-8-sig")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [row for row in csv.reader(io.StringIO(text), dialect)]
+
+
+def map_columns(header: list[Any], aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]):
+    """Which column holds which field, by header name (Vietnamese or English, any accents)."""
+    folded = [fold(str(h)) if h is not None else "" for h in header]
+    mapping, errors = {}, []
+    for field, names in aliases.items():
+        wanted = {fold(n) for n in (field, *names)}
+        for index, name in enumerate(folded):
+            if name in wanted:
+                mapping[field] = index
+                break
+    for field in required:
+        if field not in mapping:
+            errors.append(RowError(1, aliases[field][0] if aliases[field] else field,
+                                   str(_l("column missing from the header row"))))
+    return mapping, errors
+
+
+def cells(rows: list[list[Any]], mapping: dict[str, int]):
+    """Each data row as ``(row number, {field: raw value})``; blank lines are skipped."""
+    for number, row in enumerate(rows[1:], start=2):
+        if all(cell in (None, "") for cell in row):
+            continue  # blank lines in a spreadsheet are not data
+        values = {field: (row[index] if index < len(row) else None) for field, index in mapping.items()}
+        yield number, {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+
+
+def validate_rows(rows: list[list[Any]], mapping: dict[str, int], schema: Schema,
+                  labels: dict[str, str]) -> tuple[list[tuple[int, dict]], list[RowError]]:
+    """Load every data row through *schema*; return the good rows with their numbers, and errors."""
+    good, errors = [], []
+    for number, values in cells(rows, mapping):
+        try:
+            good.append((number, schema.load({k: v for k, v in values.items() if v not in (None, "")})))
+        except ValidationError as err:
+            for field, messages in err.messages.items():
+                message = messages[0] if isinstance(messages, list) else messages
+                errors.append(RowError(number, labels.get(field, field), str(message)))
+    return good, errors

@@ -1,0 +1,370 @@
+"""The document register, a document's page with its revisions and history, and each workflow step."""
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from govqms.core.activity import ActivityEntry
+from govqms.core.permissions import Action
+from govqms.core.schemas import first_errors
+from govqms.core.storage import get_storage
+from govqms.core.uploads import UploadRefused, check_upload
+from govqms.core.web import page_number, requires, workspace_blueprint
+from govqms.documents import services
+from govqms.documents.models import (
+    DOCUMENT_STATUS_LABELS, KIND_LABELS, REVISION_STATUS_LABELS, Document, DocumentReview, ReviewOutcome, Revision,
+    RevisionFile,
+)
+from govqms.documents.schemas import (
+    ApproveSchema, CommentSchema, DocumentSchema, DraftSchema, ObsoleteSchema, PeriodicReviewSchema, ReturnSchema,
+)
+from govqms.extensions import db
+from govqms.jobs.services import enqueue
+from govqms.tenancy.models import Unit
+
+bp = workspace_blueprint("documents", __name__, "/documents")
+ALLOWED_FILES = ("pdf", "docx", "xlsx", "odt")
+
+
+@bp.app_context_processor
+def _labels():
+    return {"DOC_KIND_LABELS": KIND_LABELS, "REVISION_STATUS_LABELS": REVISION_STATUS_LABELS,
+            "DOCUMENT_STATUS_LABELS": DOCUMENT_STATUS_LABELS}
+
+
+def current_locale() -> str:
+    return str(get_locale())
+
+
+def _units():
+    return db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id, Unit.archived_at.is_(None))
+                              .order_by(Unit.code)).all()
+
+
+def _filters() -> dict:
+    args = request.args
+    unit = args.get("unit", "")
+    return {"q": args.get("q", "").strip(), "kind": args.get("kind") or None,
+            "unit_id": int(unit) if unit.isdigit() else None, "status": args.get("status") or None,
+            "review_overdue": args.get("overdue") == "1", "sort": args.get("sort", "code")}
+
+
+def _filter_args(filters: dict) -> dict:
+    """The filters as query-string arguments, for pager and sort links."""
+    return {"q": filters["q"] or None, "kind": filters["kind"], "unit": filters["unit_id"],
+            "status": filters["status"], "overdue": "1" if filters["review_overdue"] else None,
+            "sort": filters["sort"]}
+
+
+@bp.route("/")
+@requires(Action.DOCUMENTS_VIEW)
+def register():
+    filters = _filters()
+    query = services.register_query(g.tenant.id, **filters).options(
+        selectinload(Document.owner_unit), selectinload(Document.revisions))
+    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    return render_template("documents/register.html", page=page, filters=filters, args=_filter_args(filters),
+                           units=_units(), today=services.today(),
+                           overdue=services.overdue_reviews(g.tenant.id))
+
+
+@bp.route("/export", methods=["POST"])
+@requires(Action.DOCUMENTS_VIEW)
+def export():
+    filters = _filters() | {k: request.form.get(k) for k in ("q", "kind", "status", "sort") if request.form.get(k)}
+    job = enqueue("documents.export_register", tenant_id=g.tenant.id, user_id=current_user.id,
+                  q=filters["q"] or None, kind=filters["kind"], status=filters["status"],
+                  unit_id=int(request.form["unit"]) if request.form.get("unit", "").isdigit() else None,
+                  review_overdue=request.form.get("overdue") == "1", sort=filters["sort"],
+                  locale=current_locale())
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+def _document_or_404(document_id: int) -> Document:
+    document = db.session.scalar(select(Document).where(Document.id == document_id, Document.tenant_id == g.tenant.id)
+                                 .options(selectinload(Document.revisions).selectinload(Revision.files)))
+    if document is None:
+        abort(404)
+    return document
+
+
+def _revision_or_404(document: Document, revision_id: int) -> Revision:
+    revision = next((r for r in document.revisions if r.id == revision_id), None)
+    if revision is None:
+        abort(404)
+    return revision
+
+
+def _document_form(document: Document | None):
+    form = ({"code": document.code, "title": document.title, "kind": document.kind,
+             "owner_unit_id": document.owner_unit_id or "", "review_interval_months": document.review_interval_months}
+            if document else {"review_interval_months": 12})
+    errors, status = {}, 200
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            data = DocumentSchema().load(form)
+        except ValidationError as err:
+            errors = first_errors(err.messages)
+        else:
+            unit_ids = {u.id for u in _units()}
+            if data["owner_unit_id"] is not None and data["owner_unit_id"] not in unit_ids:
+                errors = {"owner_unit_id": _("Choose a unit from the list.")}
+            elif services.code_taken(g.tenant.id, data["code"], except_id=document.id if document else None):
+                errors = {"code": _("Another document already uses this code.")}
+            else:
+                try:
+                    if document is None:
+                        document = services.create_document(g.tenant.id, drafter_id=current_user.id, **data)
+                        flash(_("Document %(code)s created with a first draft.", code=data["code"]), "success")
+                    else:
+                        services.update_document(document, **data)
+                        flash(_("Document %(code)s saved.", code=data["code"]), "success")
+                except services.WorkflowRefused as err:
+                    return _refused(err, document.id)
+                db.session.commit()
+                return redirect(url_for(".detail", document_id=document.id))
+        status = 400
+    return render_template("documents/form.html", document=document, form=form, errors=errors,
+                           units=_units()), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Action.DOCUMENTS_DRAFT)
+def create():
+    return _document_form(None)
+
+
+@bp.route("/<int:document_id>/edit", methods=["GET", "POST"])
+@requires(Action.DOCUMENTS_DRAFT)
+def edit(document_id: int):
+    return _document_form(_document_or_404(document_id))
+
+
+def _history(document: Document) -> list[ActivityEntry]:
+    revision_ids = [str(r.id) for r in document.revisions]
+    return db.session.scalars(
+        select(ActivityEntry).where(ActivityEntry.tenant_id == document.tenant_id, or_(
+            and_(ActivityEntry.entity == "document", ActivityEntry.entity_id == str(document.id)),
+            and_(ActivityEntry.entity == "document_revision", ActivityEntry.entity_id.in_(revision_ids)),
+        )).order_by(ActivityEntry.at.desc(), ActivityEntry.id.desc()).limit(200)).all()
+
+
+@bp.route("/<int:document_id>")
+@requires(Action.DOCUMENTS_VIEW)
+def detail(document_id: int):
+    document = _document_or_404(document_id)
+    reviews = db.session.scalars(select(DocumentReview).where(DocumentReview.document_id == document.id,
+                                                              DocumentReview.tenant_id == g.tenant.id)
+                                 .order_by(DocumentReview.reviewed_on.desc())).all()
+    return render_template("documents/detail.html", document=document, history=_history(document), reviews=reviews,
+                           open_revision=services.open_revision(document), today=services.today(),
+                           current=services.current_revision(document))
+
+
+def _refused(err: Exception, document_id: int):
+    """A refused step: nothing changed; the document's page again, with the reason."""
+    db.session.rollback()
+    flash(str(err), "danger")
+    return detail(document_id), 409
+
+
+def _step(document_id: int, revision_id: int, run, success: str, schema=None):
+    """Run one workflow step: the record is found first (404), then the form is checked;
+    refusals come back as a message with nothing changed."""
+    document = _document_or_404(document_id)
+    revision = _revision_or_404(document, revision_id)
+    data = {}
+    if schema is not None:
+        try:
+            data = schema.load(request.form.to_dict())
+        except ValidationError as err:
+            for message in first_errors(err.messages).values():
+                flash(message, "danger")
+            return detail(document_id), 400
+    try:
+        run(revision, data)
+    except services.WorkflowRefused as err:
+        return _refused(err, document_id)
+    db.session.commit()
+    flash(success, "success")
+    return redirect(url_for(".detail", document_id=document_id))
+
+
+@bp.route("/<int:document_id>/revisions", methods=["POST"])
+@requires(Action.DOCUMENTS_DRAFT)
+def new_revision(document_id: int):
+    document = _document_or_404(document_id)
+    try:
+        revision = services.new_draft(document, current_user.id)
+    except services.WorkflowRefused as err:
+        return _refused(err, document_id)
+    db.session.commit()
+    flash(_("Revision %(n)s opened as a draft.", n=revision.number), "success")
+    return redirect(url_for(".edit_revision", document_id=document_id, revision_id=revision.id))
+
+
+@bp.route("/<int:document_id>/revisions/<int:revision_id>/edit", methods=["GET", "POST"])
+@requires(Action.DOCUMENTS_DRAFT)
+def edit_revision(document_id: int, revision_id: int):
+    document = _document_or_404(document_id)
+    revision = _revision_or_404(document, revision_id)
+    if revision.frozen:
+        abort(403)
+    form = {"change_summary": revision.change_summary,
+            "effective_on": revision.effective_on.strftime("%d/%m/%Y") if revision.effective_on else ""}
+    errors, status = {}, 200
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            data = DraftSchema().load(form)
+            services.update_draft(revision, **data)
+        except ValidationError as err:
+            errors, status = first_errors(err.messages), 400
+        except services.WorkflowRefused as err:
+            return _refused(err, document_id)
+        else:
+            db.session.commit()
+            flash(_("Draft saved."), "success")
+            return redirect(url_for(".edit_revision", document_id=document_id, revision_id=revision_id))
+    return _revision_page(document, revision, form, errors), status
+
+
+def _revision_page(document: Document, revision: Revision, form: dict, errors: dict):
+    return render_template("documents/revision.html", document=document, revision=revision, form=form,
+                           errors=errors, allowed=ALLOWED_FILES)
+
+
+@bp.route("/<int:document_id>/revisions/<int:revision_id>/files", methods=["POST"])
+@requires(Action.DOCUMENTS_DRAFT)
+def upload(document_id: int, revision_id: int):
+    document = _document_or_404(document_id)
+    revision = _revision_or_404(document, revision_id)
+    try:
+        checked = check_upload(request.files.get("file"), ALLOWED_FILES)
+        services.add_file(revision, checked)
+    except UploadRefused as err:
+        flash(str(err), "danger")
+        form = {"change_summary": revision.change_summary,
+                "effective_on": revision.effective_on.strftime("%d/%m/%Y") if revision.effective_on else ""}
+        return _revision_page(document, revision, form, {}), 400
+    except services.WorkflowRefused as err:
+        return _refused(err, document_id)
+    db.session.commit()
+    flash(_("%(name)s attached.", name=checked.filename), "success")
+    return redirect(url_for(".edit_revision", document_id=document_id, revision_id=revision_id))
+
+
+@bp.route("/<int:document_id>/revisions/<int:revision_id>/files/<int:file_id>/remove", methods=["POST"])
+@requires(Action.DOCUMENTS_DRAFT)
+def remove_file(document_id: int, revision_id: int, file_id: int):
+    def run(revision, data):
+        stored = next((f for f in revision.files if f.id == file_id), None)
+        if stored is None:
+            abort(404)
+        services.remove_file(revision, stored)
+
+    return _step(document_id, revision_id, run, _("File removed."))
+
+
+@bp.route("/<int:document_id>/revisions/<int:revision_id>/submit", methods=["POST"])
+@requires(Action.DOCUMENTS_DRAFT)
+def submit(document_id: int, revision_id: int):
+    return _step(document_id, revision_id, lambda r, data: services.submit(r, current_user.id),
+                 _("Sent for review."))
+
+
+@bp.route("/<int:document_id>/revisions/<int:revision_id>/review", methods=["POST"])
+@requires(Action.DOCUMENTS_REVIEW)
+def review(document_id: int, revision_id: int):
+    return _step(document_id, revision_id,
+                 lambda r, data: services.record_review(r, current_user.id, data["comment"]),
+                 _("Review recorded."), CommentSchema())
+
+
+@bp.route("/<int:document_id>/revisions/<int:revision_id>/return", methods=["POST"])
+@requires(Action.DOCUMENTS_REVIEW)
+def return_draft(document_id: int, revision_id: int):
+    return _step(document_id, revision_id,
+                 lambda r, data: services.return_to_draft(r, current_user.id, data["comment"]),
+                 _("Returned to the drafter."), ReturnSchema())
+
+
+@bp.route("/<int:document_id>/revisions/<int:revision_id>/approve", methods=["POST"])
+@requires(Action.DOCUMENTS_APPROVE)
+def approve(document_id: int, revision_id: int):
+    return _step(document_id, revision_id,
+                 lambda r, data: services.approve(r, current_user.id, data["effective_on"]),
+                 _("Approved."), ApproveSchema())
+
+
+@bp.route("/<int:document_id>/revisions/<int:revision_id>/activate", methods=["POST"])
+@requires(Action.DOCUMENTS_APPROVE)
+def activate(document_id: int, revision_id: int):
+    return _step(document_id, revision_id, lambda r, data: services.make_effective(r),
+                 _("The revision is in force."))
+
+
+@bp.route("/<int:document_id>/obsolete", methods=["GET", "POST"])
+@requires(Action.DOCUMENTS_APPROVE)
+def obsolete(document_id: int):
+    document = _document_or_404(document_id)
+    form, errors = {"obsolete_on": services.today().strftime("%d/%m/%Y")}, {}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            data = ObsoleteSchema().load(form)
+            services.make_obsolete(document, data["obsolete_on"], data["reason"])
+        except ValidationError as err:
+            errors = first_errors(err.messages)
+        except services.WorkflowRefused as err:
+            return _refused(err, document_id)
+        else:
+            db.session.commit()
+            flash(_("%(code)s is obsolete. It stays in the register as history.", code=document.code), "info")
+            return redirect(url_for(".detail", document_id=document_id))
+    return render_template("documents/obsolete.html", document=document, form=form, errors=errors), \
+        400 if errors else 200
+
+
+@bp.route("/<int:document_id>/periodic-review", methods=["GET", "POST"])
+@requires(Action.DOCUMENTS_DRAFT)
+def periodic_review(document_id: int):
+    document = _document_or_404(document_id)
+    form = {"reviewed_on": services.today().strftime("%d/%m/%Y"), "outcome": ReviewOutcome.NO_CHANGE}
+    errors = {}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            data = PeriodicReviewSchema().load(form)
+            services.conclude_review(document, current_user.id, outcome=data["outcome"], on=data["reviewed_on"],
+                                     note=data["note"])
+        except ValidationError as err:
+            errors = first_errors(err.messages)
+        except services.WorkflowRefused as err:
+            return _refused(err, document_id)
+        else:
+            db.session.commit()
+            flash(_("Periodic review recorded."), "success")
+            return redirect(url_for(".detail", document_id=document_id))
+    return render_template("documents/periodic_review.html", document=document, form=form, errors=errors), \
+        400 if errors else 200
+
+
+@bp.route("/files/<int:file_id>")
+@requires(Action.DOCUMENTS_VIEW)
+def download(file_id: int):
+    stored = db.session.scalar(select(RevisionFile).where(RevisionFile.id == file_id,
+                                                          RevisionFile.tenant_id == g.tenant.id))
+    if stored is None:
+        abort(404)
+    return send_file(BytesIO(get_storage().get(stored.storage_key)), mimetype=stored.mimetype, as_attachment=True,
+                     download_name=stored.filename, etag=stored.sha256, max_age=0)
+

@@ -1,0 +1,95 @@
+"""The legal change log: legal texts, the documents they affect, and whether the QMS followed in time."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from govqms.core.db import utcnow
+from govqms.core.forms import confirm_page, process_form
+from govqms.core.permissions import Action
+from govqms.core.web import page_number, requires, workspace_blueprint
+from govqms.documents.models import Document, DocumentStatus
+from govqms.documents.services import today
+from govqms.extensions import db
+from govqms.legal import services
+from govqms.legal.models import LegalChange, LegalChangeDocument
+from govqms.legal.schemas import LegalChangeSchema
+
+bp = workspace_blueprint("legal", __name__, "/legal")
+
+
+@bp.route("/")
+@requires(Action.DOCUMENTS_VIEW)
+def index():
+    query = (select(LegalChange).where(LegalChange.tenant_id == g.tenant.id, LegalChange.archived_at.is_(None))
+             .options(selectinload(LegalChange.links).selectinload(LegalChangeDocument.document))
+             .order_by(LegalChange.effective_on.desc(), LegalChange.id.desc()))
+    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
+    on = today()
+    statuses = {c.id: services.status(c, on) for c in page.items}
+    return render_template("legal/index.html", page=page, statuses=statuses, labels=services.STATUS_LABELS,
+                           deadline=services.deadline)
+
+
+def _change_or_404(change_id: int) -> LegalChange:
+    change = db.session.scalar(select(LegalChange).where(LegalChange.id == change_id,
+                                                        LegalChange.tenant_id == g.tenant.id))
+    if change is None:
+        abort(404)
+    return change
+
+
+def _form(change: LegalChange | None):
+    documents = db.session.scalars(select(Document).where(Document.tenant_id == g.tenant.id,
+                                                          Document.status != DocumentStatus.OBSOLETE)
+                                   .order_by(Document.code)).all()
+    initial = {}
+    if change is not None:
+        initial = {"number": change.number, "title": change.title, "note": change.note,
+                   "effective_on": change.effective_on.strftime("%d/%m/%Y"),
+                   "qms_updated_on": change.qms_updated_on.strftime("%d/%m/%Y") if change.qms_updated_on else "",
+                   "document_ids": [str(link.document_id) for link in change.links]}
+
+    def on_valid(data):
+        unknown = set(data["document_ids"]) - {d.id for d in documents}
+        if unknown:
+            return {"document_ids": _("Choose documents from the list.")}
+        document_ids = data.pop("document_ids")
+        services.save(change or LegalChange(tenant_id=g.tenant.id), document_ids, **data)
+        db.session.commit()
+        flash(_("Legal change %(number)s saved.", number=data["number"]), "success")
+        return redirect(url_for(".index"))
+
+    form, errors, done = process_form(LegalChangeSchema(), initial, on_valid, list_fields=("document_ids",))
+    if done is not None:
+        return done
+    return render_template("legal/form.html", change=change, form=form, errors=errors,
+                           documents=documents), 400 if errors else 200
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Action.CATALOGUES_MANAGE)
+def create():
+    return _form(None)
+
+
+@bp.route("/<int:change_id>/edit", methods=["GET", "POST"])
+@requires(Action.CATALOGUES_MANAGE)
+def edit(change_id: int):
+    return _form(_change_or_404(change_id))
+
+
+@bp.route("/<int:change_id>/archive", methods=["GET", "POST"])
+@requires(Action.CATALOGUES_MANAGE)
+def archive(change_id: int):
+    change = _change_or_404(change_id)
+    if request.method == "GET":
+        return confirm_page(title=_("Archive %(number)s?", number=change.number),
+                            message=_("It leaves the legal change log; the entry and its history are kept."),
+                            action_label=_("Archive"), cancel_url=url_for(".index"))
+    change.archived_at = change.archived_at or utcnow()
+    db.session.commit()
+    flash(_("%(number)s archived.", number=change.number), "info")
+    return redirect(url_for(".index"))

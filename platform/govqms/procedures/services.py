@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from govqms.core.db import utcnow
+from govqms.core.imports import ImportRefused, RowError, cells, map_columns, read_table, validate_rows
+from govqms.core.text import fold, search_terms
+from govqms.documents.models import Document
+from govqms.extensions import db
+from govqms.procedures.models import AdminProcedure
+from govqms.procedures.schemas import ProcedureRowSchema
+
+COLUMNS = {  # field: header names accepted (the first is shown in messages)
+    "code": ("Mã thủ tục", "ma", "ma tthc", "code"),
+    "name": ("Tên thủ tục", "ten", "ten tthc", "name"),
+    "field": ("Lĩnh vực", "linh vuc", "field"),
+    "work_procedure": ("Mã quy trình", "quy trinh", "work procedure"),
+}
+
+
+def code_taken(tenant_id: int, code: str, except_id: int | None = None) -> bool:
+    query = select(func.count()).select_from(AdminProcedure).where(AdminProcedure.tenant_id == tenant_id,
+                                                                   AdminProcedure.code == code)
+    if except_id is not None:
+        query = query.where(AdminProcedure.id != except_id)
+    return db.session.scalar(query) > 0
+
+
+def save(procedure: AdminProcedure, *, code: str, name: str, field: str, work_procedure_id: int | None):
+    procedure.code, procedure.name, procedure.field = code, name, field
+    procedure.work_procedure_id = work_procedure_id
+    procedure.search_key = fold(f"{code} {name} {field}")
+    if procedure.id is None:
+        db.session.add(procedure)
+    db.session.flush()
+    return procedure
+
+
+def archive(procedure: AdminProcedure) -> None:
+    procedure.archived_at = procedure.archived_at or utcnow()
+    db.session.flush()
+
+
+def list_query(tenant_id: int, q: str | None, field: str | None, uncovered: bool, archived: bool):
+    query = select(AdminProcedure).where(AdminProcedure.tenant_id == tenant_id)
+    query = query.where(AdminProcedure.archived_at.is_not(None) if archived else AdminProcedure.archived_at.is_(None))
+    for term in search_terms(q):
+        query = query.where(AdminProcedure.search_key.contains(term, autoescape=True))
+    if field:
+        query = query.where(AdminProcedure.field == field)
+    if uncovered:
+        query = query.where(AdminProcedure.work_procedure_id.is_(None))
+    return query.order_by(AdminProcedure.field, AdminProcedure.code)
+
+
+def import_catalogue(tenant_id: int, data: bytes, extension: str) -> tuple[int, int]:
+    """Create or update procedures from a file; all rows valid or nothing written."""
+    rows = read_table(data, extension)
+    if not rows:
+        raise ImportRefused([RowError(1, "", str(_l("the file is empty")))])
+    labels = {field: names[0] for field, names in COLUMNS.items()}
+    mapping, errors = map_columns(rows[0], COLUMNS, required=("code", "name"))
+    if errors:
+        raise ImportRefused(errors)
+    good, errors = validate_rows(rows, mapping, ProcedureRowSchema(), labels)
+    documents = {code: id_ for code, id_ in db.session.execute(
+        select(Document.code, Document.id).where(Document.tenant_id == tenant_id))}
+    existing = {p.code: p for p in db.session.scalars(select(AdminProcedure).where(
+        AdminProcedure.tenant_id == tenant_id))}
+    seen: dict[str, int] = {}
+    for number, raw in cells(rows, mapping):  # every row, so one problem does not hide another
+        code = str(raw.get("code") or "").strip()
+        if code and code in seen:
+            errors.append(RowError(number, labels["code"], str(_l("also on row %(row)s", row=seen[code]))))
+        if code:
+            seen.setdefault(code, number)
+        work_procedure = str(raw.get("work_procedure") or "").strip()
+        if work_procedure and work_procedure not in documents:
+            errors.append(RowError(number, labels["work_procedure"],
+                                   str(_l("no document %(code)s in the register", code=work_procedure))))
+    if errors:
+        raise ImportRefused(sorted(errors, key=lambda e: (e.row, e.column)))
+    created = updated = 0
+    for _, row in good:
+        procedure = existing.get(row["code"])
+        if procedure is None:
+            procedure, created = AdminProcedure(tenant_id=tenant_id), created + 1
+        else:
+            updated += 1
+            procedure.archived_at = None
+        save(procedure, code=row["code"], name=row["name"], field=row["field"],
+             work_procedure_id=documents.get(row["work_procedure"]) if row["work_procedure"] else None)
+    return created, updated

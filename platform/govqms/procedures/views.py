@@ -1,0 +1,116 @@
+"""The administrative-procedure catalogue: list, edit, archive, import from CSV or XLSX."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from govqms.core.forms import confirm_page, process_form
+from govqms.core.permissions import Action
+from govqms.core.storage import get_storage
+from govqms.core.uploads import UploadRefused, check_upload
+from govqms.core.web import page_number, requires, workspace_blueprint
+from govqms.documents.models import Document, DocumentKind, DocumentStatus
+from govqms.extensions import db
+from govqms.jobs.services import enqueue
+from govqms.procedures import services
+from govqms.procedures.models import AdminProcedure
+from govqms.procedures.schemas import ProcedureSchema
+
+bp = workspace_blueprint("procedures", __name__, "/procedures")
+
+
+@bp.route("/")
+@requires(Action.DOCUMENTS_VIEW)
+def index():
+    args = {"q": request.args.get("q", "").strip() or None, "field": request.args.get("field") or None,
+            "uncovered": "1" if request.args.get("uncovered") == "1" else None,
+            "archived": "1" if request.args.get("archived") == "1" else None}
+    query = services.list_query(g.tenant.id, args["q"], args["field"], bool(args["uncovered"]),
+                                bool(args["archived"])).options(selectinload(AdminProcedure.work_procedure))
+    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
+    fields = db.session.scalars(select(AdminProcedure.field).where(
+        AdminProcedure.tenant_id == g.tenant.id, AdminProcedure.field != "").distinct()
+        .order_by(AdminProcedure.field)).all()
+    return render_template("procedures/index.html", page=page, args=args, fields=fields)
+
+
+def _work_procedures():
+    return db.session.scalars(select(Document).where(
+        Document.tenant_id == g.tenant.id, Document.kind == DocumentKind.WORK_PROCEDURE,
+        Document.status != DocumentStatus.OBSOLETE).order_by(Document.code)).all()
+
+
+def _form(procedure: AdminProcedure | None):
+    initial = ({"code": procedure.code, "name": procedure.name, "field": procedure.field,
+                "work_procedure_id": procedure.work_procedure_id or ""} if procedure else {})
+    choices = _work_procedures()
+
+    def on_valid(data):
+        if data["work_procedure_id"] is not None and data["work_procedure_id"] not in {d.id for d in choices}:
+            return {"work_procedure_id": _("Choose a work procedure from the list.")}
+        if services.code_taken(g.tenant.id, data["code"], except_id=procedure.id if procedure else None):
+            return {"code": _("Another procedure already uses this code.")}
+        services.save(procedure or AdminProcedure(tenant_id=g.tenant.id), **data)
+        db.session.commit()
+        flash(_("Procedure %(code)s saved.", code=data["code"]), "success")
+        return redirect(url_for(".index"))
+
+    form, errors, done = process_form(ProcedureSchema(), initial, on_valid)
+    if done is not None:
+        return done
+    return render_template("procedures/form.html", procedure=procedure, form=form, errors=errors,
+                           choices=choices), 400 if errors else 200
+
+
+def _procedure_or_404(procedure_id: int) -> AdminProcedure:
+    procedure = db.session.scalar(select(AdminProcedure).where(AdminProcedure.id == procedure_id,
+                                                               AdminProcedure.tenant_id == g.tenant.id))
+    if procedure is None:
+        abort(404)
+    return procedure
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Action.CATALOGUES_MANAGE)
+def create():
+    return _form(None)
+
+
+@bp.route("/<int:procedure_id>/edit", methods=["GET", "POST"])
+@requires(Action.CATALOGUES_MANAGE)
+def edit(procedure_id: int):
+    return _form(_procedure_or_404(procedure_id))
+
+
+@bp.route("/<int:procedure_id>/archive", methods=["GET", "POST"])
+@requires(Action.CATALOGUES_MANAGE)
+def archive(procedure_id: int):
+    procedure = _procedure_or_404(procedure_id)
+    if request.method == "GET":
+        return confirm_page(title=_("Archive procedure %(code)s?", code=procedure.code),
+                            message=_("It leaves the catalogue; the record and its history are kept."),
+                            action_label=_("Archive"), cancel_url=url_for(".index"))
+    services.archive(procedure)
+    db.session.commit()
+    flash(_("Procedure %(code)s archived.", code=procedure.code), "info")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires(Action.CATALOGUES_MANAGE)
+def import_file():
+    if request.method == "POST":
+        try:
+            checked = check_upload(request.files.get("file"), ("csv", "xlsx"))
+        except UploadRefused as err:
+            flash(str(err), "danger")
+            return render_template("procedures/import.html", columns=services.COLUMNS), 400
+        key = get_storage().put(g.tenant.id, checked.data)
+        job = enqueue("procedures.import", tenant_id=g.tenant.id, user_id=current_user.id, storage_key=key,
+                      extension=checked.extension, locale=str(get_locale()))
+        return redirect(url_for("jobs.show", job_id=job.id))
+    return render_template("procedures/import.html", columns=services.COLUMNS)

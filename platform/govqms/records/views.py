@@ -1,0 +1,99 @@
+"""The records catalogue: what records the QMS keeps, where, by whom and for how long."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from govqms.core.db import utcnow
+from govqms.core.forms import confirm_page, process_form
+from govqms.core.permissions import Action
+from govqms.core.web import page_number, requires, workspace_blueprint
+from govqms.documents.models import Document
+from govqms.extensions import db
+from govqms.records.models import RecordEntry
+from govqms.records.schemas import RecordEntrySchema
+from govqms.tenancy.models import Unit
+
+bp = workspace_blueprint("records", __name__, "/records")
+
+
+@bp.route("/")
+@requires(Action.DOCUMENTS_VIEW)
+def index():
+    archived = request.args.get("archived") == "1"
+    query = (select(RecordEntry).where(RecordEntry.tenant_id == g.tenant.id,
+                                       RecordEntry.archived_at.is_not(None) if archived
+                                       else RecordEntry.archived_at.is_(None))
+             .options(selectinload(RecordEntry.document), selectinload(RecordEntry.keeper_unit))
+             .order_by(RecordEntry.name))
+    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
+    return render_template("records/index.html", page=page, archived=archived)
+
+
+def _choices():
+    documents = db.session.scalars(select(Document).where(Document.tenant_id == g.tenant.id)
+                                   .order_by(Document.code)).all()
+    units = db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id, Unit.archived_at.is_(None))
+                               .order_by(Unit.code)).all()
+    return documents, units
+
+
+def _entry_or_404(entry_id: int) -> RecordEntry:
+    entry = db.session.scalar(select(RecordEntry).where(RecordEntry.id == entry_id,
+                                                        RecordEntry.tenant_id == g.tenant.id))
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def _form(entry: RecordEntry | None):
+    documents, units = _choices()
+    fields_ = ("name", "document_id", "location", "keeper_unit_id", "keeper", "retention", "note")
+    initial = {k: getattr(entry, k) if getattr(entry, k) is not None else "" for k in fields_} if entry else {}
+
+    def on_valid(data):
+        if data["document_id"] is not None and data["document_id"] not in {d.id for d in documents}:
+            return {"document_id": _("Choose a document from the list.")}
+        if data["keeper_unit_id"] is not None and data["keeper_unit_id"] not in {u.id for u in units}:
+            return {"keeper_unit_id": _("Choose a unit from the list.")}
+        target = entry or RecordEntry(tenant_id=g.tenant.id)
+        for key, value in data.items():
+            setattr(target, key, value)
+        db.session.add(target)
+        db.session.commit()
+        flash(_("Record %(name)s saved.", name=data["name"]), "success")
+        return redirect(url_for(".index"))
+
+    form, errors, done = process_form(RecordEntrySchema(), initial, on_valid)
+    if done is not None:
+        return done
+    return render_template("records/form.html", entry=entry, form=form, errors=errors, documents=documents,
+                           units=units), 400 if errors else 200
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Action.CATALOGUES_MANAGE)
+def create():
+    return _form(None)
+
+
+@bp.route("/<int:entry_id>/edit", methods=["GET", "POST"])
+@requires(Action.CATALOGUES_MANAGE)
+def edit(entry_id: int):
+    return _form(_entry_or_404(entry_id))
+
+
+@bp.route("/<int:entry_id>/archive", methods=["GET", "POST"])
+@requires(Action.CATALOGUES_MANAGE)
+def archive(entry_id: int):
+    entry = _entry_or_404(entry_id)
+    if request.method == "GET":
+        return confirm_page(title=_("Archive %(name)s?", name=entry.name),
+                            message=_("It leaves the records catalogue; the entry and its history are kept."),
+                            action_label=_("Archive"), cancel_url=url_for(".index"))
+    entry.archived_at = entry.archived_at or utcnow()
+    db.session.commit()
+    flash(_("%(name)s archived.", name=entry.name), "info")
+    return redirect(url_for(".index"))

@@ -1,0 +1,158 @@
+"""Administrative procedures (with import), records catalogue, legal change log, starter set."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from tests.documents.helpers import create_document
+
+
+def xlsx(rows) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def procedures_of(db, tenant_id):
+    from govqms.procedures.models import AdminProcedure
+
+    return {p.code: p for p in db.session.scalars(select(AdminProcedure).where(AdminProcedure.tenant_id == tenant_id))}
+
+
+def import_file(client, slug, name, data):
+    response = client.post(f"/t/{slug}/procedures/import", data={"file": (io.BytesIO(data), name)},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302, response.text[:300]
+    return client.get(response.location)
+
+
+class TestProcedureImport:
+    def test_good_file_imports_and_links_work_procedures(self, world, login_as, system_scope):
+        from govqms.extensions import db
+
+        client = login_as("a1_secretary")
+        create_document(client, world.a1, code="QT-10", title="Quy trình cấp phép", kind="work_procedure")
+        page = import_file(client, world.a1, "tthc.xlsx", xlsx([
+            ["Mã thủ tục", "Tên thủ tục", "Lĩnh vực", "Mã quy trình"],
+            ["1.001234", "Cấp Giấy chứng nhận đăng ký hoạt động khoa học và công nghệ", "Khoa học", "QT-10"],
+            ["1.001235", "Cấp giấy phép tiến hành công việc bức xạ", "An toàn bức xạ", None],
+        ]))
+        assert "2" in page.text
+        procedures = procedures_of(db, world.tenant_ids["a1"])
+        assert set(procedures) == {"1.001234", "1.001235"}
+        assert procedures["1.001234"].work_procedure.code == "QT-10"
+        listing = client.get(f"/t/{world.a1}/procedures/?q=buc xa")
+        assert "1.001235" in listing.text and "1.001234" not in listing.text
+
+    def test_a_bad_row_in_the_middle_stores_nothing_and_is_reported(self, world, login_as, system_scope):
+        from govqms.extensions import db
+        from govqms.jobs.models import Job
+
+        client = login_as("a1_secretary")
+        rows = [["Mã thủ tục", "Tên thủ tục", "Lĩnh vực", "Mã quy trình"]]
+        rows += [[f"2.{i:06}", f"Thủ tục số {i}", "Tư pháp", None] for i in range(5)]
+        rows.insert(3, ["2.999999", None, "Tư pháp", "QT-404"])  # row 4: no name, unknown work procedure
+        rows.append(["2.000001", "Trùng mã", "", None])           # row 8: duplicate code
+        page = import_file(client, world.a1, "tthc.xlsx", xlsx(rows))
+        assert procedures_of(db, world.tenant_ids["a1"]) == {}
+        job = db.session.scalars(select(Job).order_by(Job.created_at.desc())).first()
+        problems = {(p["row"], p["column"]) for p in job.report}
+        assert problems == {(4, "Tên thủ tục"), (4, "Mã quy trình"), (8, "Mã thủ tục")}
+        assert "Tên thủ tục" in page.text and "QT-404" in page.text
+
+    def test_csv_with_semicolons_and_missing_column(self, world, login_as, system_scope):
+        from govqms.extensions import db
+        from govqms.jobs.models import Job
+
+        client = login_as("a1_secretary")
+        good = "Mã thủ tục;Tên thủ tục\n3.1;Chứng thực bản sao\n".encode("utf-8-sig")
+        import_file(client, world.a1, "tthc.csv", good)
+        assert set(procedures_of(db, world.tenant_ids["a1"])) == {"3.1"}
+        import_file(client, world.a1, "tthc.csv", "Lĩnh vực\nTư pháp\n".encode())
+        job = db.session.scalars(select(Job).order_by(Job.created_at.desc())).first()
+        assert {p["column"] for p in job.report} == {"Mã thủ tục", "Tên thủ tục"}
+
+    def test_import_refuses_other_files(self, world, login_as):
+        client = login_as("a1_secretary")
+        response = client.post(f"/t/{world.a1}/procedures/import",
+                               data={"file": (io.BytesIO(b"MZ\x90"), "tthc.xlsx")}, content_type="multipart/form-data")
+        assert response.status_code == 400
+
+    def test_only_keepers_import(self, world, login_as):
+        assert login_as("a1_staff").get(f"/t/{world.a1}/procedures/import").status_code == 403
+        assert login_as("p1_overseer").get(f"/t/{world.a1}/procedures/").status_code == 200
+
+
+def test_records_catalogue_crud(world, login_as, system_scope):
+    from govqms.extensions import db
+    from govqms.records.models import RecordEntry
+
+    client = login_as("a1_secretary")
+    assert "empty" in client.get(f"/t/{world.a1}/records/").text or "trống" in client.get(f"/t/{world.a1}/records/").text
+    bad = client.post(f"/t/{world.a1}/records/new", data={"name": "Sổ công văn đến", "retention": ""})
+    assert bad.status_code == 400 and "Sổ công văn đến" in bad.text
+    foreign_unit = client.post(f"/t/{world.a1}/records/new", data={
+        "name": "x", "retention": "5 năm", "keeper_unit_id": str(world.unit_ids["b1"][0])})
+    assert foreign_unit.status_code == 400
+    ok = client.post(f"/t/{world.a1}/records/new", data={"name": "Sổ công văn đến", "retention": "5 năm",
+                                                         "keeper_unit_id": str(world.unit_ids["a1"][0])})
+    assert ok.status_code == 302
+    entry = db.session.scalar(select(RecordEntry).where(RecordEntry.name == "Sổ công văn đến"))
+    assert client.get(f"/t/{world.a1}/records/{entry.id}/archive").status_code == 200  # confirmation
+    client.post(f"/t/{world.a1}/records/{entry.id}/archive")
+    db.session.refresh(entry)
+    assert entry.archived_at is not None
+
+
+@pytest.mark.parametrize("effective, updated, today, expected", [
+    (dt.date(2025, 1, 15), dt.date(2025, 4, 15), dt.date(2025, 6, 1), "applied"),   # exactly 3 months
+    (dt.date(2025, 1, 15), dt.date(2025, 4, 16), dt.date(2025, 6, 1), "late"),      # one day over
+    (dt.date(2025, 1, 15), None, dt.date(2025, 4, 15), "pending"),                  # deadline day
+    (dt.date(2025, 1, 15), None, dt.date(2025, 4, 16), "overdue"),
+    (dt.date(2024, 11, 30), None, dt.date(2025, 2, 28), "pending"),                 # end of month
+])
+def test_legal_change_deadline(effective, updated, today, expected):
+    from govqms.legal.models import LegalChange
+    from govqms.legal.services import status
+
+    assert status(LegalChange(effective_on=effective, qms_updated_on=updated), today) == expected
+
+
+def test_legal_change_with_documents(world, login_as, system_scope):
+    client = login_as("a1_secretary")
+    document_id = create_document(client, world.a1, code="QT-30", title="Quy trình chứng thực")
+    response = client.post(f"/t/{world.a1}/legal/new", data={
+        "number": "07/2025/NĐ-CP", "title": "Nghị định sửa đổi về chứng thực", "effective_on": "01/01/2025",
+        "document_ids": [str(document_id)]})
+    assert response.status_code == 302
+    page = client.get(f"/t/{world.a1}/legal/")
+    assert "07/2025/NĐ-CP" in page.text and "QT-30" in page.text
+    before = client.post(f"/t/{world.a1}/legal/new", data={
+        "number": "08/2025", "title": "x", "effective_on": "01/06/2025", "qms_updated_on": "01/05/2025"})
+    assert before.status_code == 400
+
+
+def test_new_agency_gets_its_kinds_starter_set(app, world, system_scope):
+    from govqms.documents.models import Document
+    from govqms.extensions import db
+    from govqms.records.models import RecordEntry
+    from govqms.tenancy import provisioning, sync
+    from govqms.tenancy.manifests import load_kinds
+    from govqms.tenancy.models import Tenant
+    from tests.tenancy.test_manifests import GOOD
+
+    sync.apply(provisioning.plan_texts([("t.yaml", GOOD)]), invite=False)
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "tt-so-khcn"))
+    template = load_kinds()["science_technology"]
+    documents = db.session.scalars(select(Document).where(Document.tenant_id == tenant.id)).all()
+    assert {d.code for d in documents} == {d["code"] for d in template["documents"]}
+    assert all(d.status == "draft" and len(d.revisions) == 1 for d in documents)
+    records = db.session.scalar(select(func.count()).select_from(RecordEntry).where(RecordEntry.tenant_id == tenant.id))
+    assert records == len(template["records"])
