@@ -95,7 +95,7 @@ def test_records_catalogue_crud(world, login_as, system_scope):
     from govqms.records.models import RecordEntry
 
     client = login_as("a1_secretary")
-    assert "empty" in client.get(f"/t/{world.a1}/records/").text or "trống" in client.get(f"/t/{world.a1}/records/").text
+    assert "Danh mục hồ sơ chưa có dữ liệu" in client.get(f"/t/{world.a1}/records/").text  # the empty state
     bad = client.post(f"/t/{world.a1}/records/new", data={"name": "Sổ công văn đến", "retention": ""})
     assert bad.status_code == 400 and "Sổ công văn đến" in bad.text
     foreign_unit = client.post(f"/t/{world.a1}/records/new", data={
@@ -156,3 +156,12 @@ def test_new_agency_gets_its_kinds_starter_set(app, world, system_scope):
     assert all(d.status == "draft" and len(d.revisions) == 1 for d in documents)
     records = db.session.scalar(select(func.count()).select_from(RecordEntry).where(RecordEntry.tenant_id == tenant.id))
     assert records == len(template["records"])
+
+
+def test_document_page_lists_the_procedures_it_covers(world, login_as, system_scope):
+    client = login_as("a1_secretary")
+    document_id = create_document(client, world.a1, code="QT-40", title="Quy trình cấp phép", kind="work_procedure")
+    client.post(f"/t/{world.a1}/procedures/new", data={"code": "1.0040", "name": "Cấp giấy phép hoạt động",
+                                                       "work_procedure_id": str(document_id)})
+    page = client.get(f"/t/{world.a1}/documents/{document_id}")
+    assert "1.0040 · Cấp giấy phép hoạt động" in page.text

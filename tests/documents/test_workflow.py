@@ -39,8 +39,8 @@ def test_draft_review_approve_effective(world, login_as, draft):
     assert {revision.drafter.email, revision.reviewer.email, revision.approver.email} == {
         world.email("a1_secretary"), world.email("a1_qmr"), world.email("a1_head")}
     page = secretary.get(f"/t/{world.a1}/documents/{document_id}")
-    # the history shows every step with the person
-    for step in ("submit", "review", "approve", "take_effect"):
+    # the history shows every step with the person, in the user's language
+    for step in ("gửi xem xét", "kiểm tra", "phê duyệt", "đưa vào hiệu lực"):
         assert step in page.text
     assert world.email("a1_head") in page.text
 

@@ -237,3 +237,18 @@ def make_append_only(op) -> None:
 def drop_append_only(op) -> None:
     for statement in DROP_APPEND_ONLY_SQL[op.get_bind().dialect.name]:
         op.execute(statement)
+
+
+def _action_labels():
+    from flask_babel import lazy_gettext as _l
+
+    return {
+        "create": _l("created"), "update": _l("changed"), "delete": _l("deleted"), "archive": _l("archived"),
+        "restore": _l("restored"), "submit": _l("sent for review"), "review": _l("reviewed"),
+        "return": _l("returned to the drafter"), "approve": _l("approved"), "take_effect": _l("put in force"),
+        "supersede": _l("superseded"), "obsolete": _l("made obsolete"), "merge": _l("merged"),
+        "unmerge": _l("merge undone"),
+    }
+
+
+ACTION_LABELS = _action_labels()

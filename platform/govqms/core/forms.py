@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
 
 from govqms.core.schemas import first_errors
@@ -37,3 +38,17 @@ def confirm_page(*, title: str, message: str, action_label: str, cancel_url: str
     """The confirmation asked before an archive or other lasting change (GET shows it, POST acts)."""
     return render_template("confirm.html", title=title, message=message, action_label=action_label,
                            cancel_url=cancel_url, danger=danger)
+
+
+def archive_flow(record, *, title: str, message: str, done: str, back: str = ".index"):
+    """Deleting is archiving: GET asks for confirmation, POST sets ``archived_at`` (logged like any
+    change) and returns to the list."""
+    from govqms.core.db import utcnow
+    from govqms.extensions import db
+
+    if request.method == "GET":
+        return confirm_page(title=title, message=message, action_label=_("Archive"), cancel_url=url_for(back))
+    record.archived_at = record.archived_at or utcnow()
+    db.session.commit()
+    flash(done, "info")
+    return redirect(url_for(back))

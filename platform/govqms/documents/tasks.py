@@ -48,7 +48,7 @@ def export_register(job, tenant_id: int, q=None, kind=None, unit_id=None, status
             done += 1
             if done % 200 == 0:
                 job.progress(done, total)
-    for column, width in zip("ABCDEFGHI", (12, 60, 24, 30, 16, 10, 14, 14, 12)):
+    for column, width in zip("ABCDEFGHI", (12, 60, 24, 30, 16, 10, 14, 14, 12), strict=True):
         sheet.column_dimensions[column].width = width
     out = BytesIO()
     book.save(out)

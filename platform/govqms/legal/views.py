@@ -1,13 +1,12 @@
 """The legal change log: legal texts, the documents they affect, and whether the QMS followed in time."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from govqms.core.db import utcnow
-from govqms.core.forms import confirm_page, process_form
+from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action
 from govqms.core.web import page_number, requires, workspace_blueprint
 from govqms.documents.models import Document, DocumentStatus
@@ -85,11 +84,6 @@ def edit(change_id: int):
 @requires(Action.CATALOGUES_MANAGE)
 def archive(change_id: int):
     change = _change_or_404(change_id)
-    if request.method == "GET":
-        return confirm_page(title=_("Archive %(number)s?", number=change.number),
-                            message=_("It leaves the legal change log; the entry and its history are kept."),
-                            action_label=_("Archive"), cancel_url=url_for(".index"))
-    change.archived_at = change.archived_at or utcnow()
-    db.session.commit()
-    flash(_("%(number)s archived.", number=change.number), "info")
-    return redirect(url_for(".index"))
+    return archive_flow(change, title=_("Archive %(number)s?", number=change.number),
+                        message=_("It leaves the legal change log; the entry and its history are kept."),
+                        done=_("%(number)s archived.", number=change.number))

@@ -3,7 +3,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from govqms.core.db import utcnow
 from govqms.core.imports import ImportRefused, RowError, cells, map_columns, read_table, validate_rows
 from govqms.core.text import fold, search_terms
 from govqms.documents.models import Document
@@ -35,11 +34,6 @@ def save(procedure: AdminProcedure, *, code: str, name: str, field: str, work_pr
         db.session.add(procedure)
     db.session.flush()
     return procedure
-
-
-def archive(procedure: AdminProcedure) -> None:
-    procedure.archived_at = procedure.archived_at or utcnow()
-    db.session.flush()
 
 
 def list_query(tenant_id: int, q: str | None, field: str | None, uncovered: bool, archived: bool):

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from govqms.core.forms import confirm_page, process_form
+from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
@@ -90,14 +90,9 @@ def edit(procedure_id: int):
 @requires(Action.CATALOGUES_MANAGE)
 def archive(procedure_id: int):
     procedure = _procedure_or_404(procedure_id)
-    if request.method == "GET":
-        return confirm_page(title=_("Archive procedure %(code)s?", code=procedure.code),
-                            message=_("It leaves the catalogue; the record and its history are kept."),
-                            action_label=_("Archive"), cancel_url=url_for(".index"))
-    services.archive(procedure)
-    db.session.commit()
-    flash(_("Procedure %(code)s archived.", code=procedure.code), "info")
-    return redirect(url_for(".index"))
+    return archive_flow(procedure, title=_("Archive procedure %(code)s?", code=procedure.code),
+                        message=_("It leaves the catalogue; the record and its history are kept."),
+                        done=_("Procedure %(code)s archived.", code=procedure.code))
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -6,8 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from govqms.core.db import utcnow
-from govqms.core.forms import confirm_page, process_form
+from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action
 from govqms.core.web import page_number, requires, workspace_blueprint
 from govqms.documents.models import Document
@@ -89,11 +88,6 @@ def edit(entry_id: int):
 @requires(Action.CATALOGUES_MANAGE)
 def archive(entry_id: int):
     entry = _entry_or_404(entry_id)
-    if request.method == "GET":
-        return confirm_page(title=_("Archive %(name)s?", name=entry.name),
-                            message=_("It leaves the records catalogue; the entry and its history are kept."),
-                            action_label=_("Archive"), cancel_url=url_for(".index"))
-    entry.archived_at = entry.archived_at or utcnow()
-    db.session.commit()
-    flash(_("%(name)s archived.", name=entry.name), "info")
-    return redirect(url_for(".index"))
+    return archive_flow(entry, title=_("Archive %(name)s?", name=entry.name),
+                        message=_("It leaves the records catalogue; the entry and its history are kept."),
+                        done=_("%(name)s archived.", name=entry.name))

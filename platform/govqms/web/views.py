@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 
+from govqms.core.activity import ACTION_LABELS
 from govqms.core.permissions import ROLE_LABELS
 from govqms.tenancy import services
 from govqms.tenancy.models import KIND_LABELS, STATUS_LABELS
@@ -13,7 +14,8 @@ bp = Blueprint("web", __name__, template_folder="templates")
 
 @bp.app_context_processor
 def _labels():
-    return {"ROLE_LABELS": ROLE_LABELS, "KIND_LABELS": KIND_LABELS, "STATUS_LABELS": STATUS_LABELS}
+    return {"ROLE_LABELS": ROLE_LABELS, "KIND_LABELS": KIND_LABELS, "STATUS_LABELS": STATUS_LABELS,
+            "ACTION_LABELS": ACTION_LABELS}
 
 
 @bp.route("/favicon.ico")
