@@ -51,7 +51,8 @@ VIETNAMESE = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹ
 DATA_STRINGS = {
     "demo.py": "the demo operator's name",
     "i18n.py": "each language's own name",
-    "procedures/services.py": "column headers accepted in imported files",
+    "procedures/columns.py": "column headers accepted in imported files",
+    "performance/columns.py": "column headers accepted in imported files",
     "core/text.py": "the letter đ folded for search",
 }
 

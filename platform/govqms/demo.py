@@ -192,7 +192,7 @@ def _procedures_and_legal(tenant) -> int:
 
 
 def enrich_registers(report: DemoReport) -> None:
-    """Years of document history, procedures and legal changes for the agencies in HISTORIES."""
+    """Years of documents, procedures, legal changes, service results and objectives for HISTORIES."""
     from govqms.core.tenancy import TenantScope, scoped
     from govqms.tenancy.models import Tenant
 
@@ -201,6 +201,98 @@ def enrich_registers(report: DemoReport) -> None:
         users = [db.session.scalar(select(User).where(User.email == f"{p}@{DOMAIN}")) for p in people]
         if tenant is None or None in users:
             continue
+        from govqms.documents.services import today
+
         with scoped(TenantScope.tenant(tenant.id), db.session):
             report.changes += _history(tenant, *users) + _procedures_and_legal(tenant)
+            report.changes += _performance(tenant, today()) + _policy(tenant, users[2])
+            report.changes += _objective_history(tenant, users[0], today())
             db.session.commit()
+
+
+# --- performance data and objectives over several years ------------------------------------
+
+def _noise(*parts) -> int:
+    """A stable pseudo-random number 0–99 from the parts (the demo is the same on every machine)."""
+    return int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:4], 16) % 100
+
+
+def _performance(tenant, today_: dt.date) -> int:
+    from govqms.performance.models import SatisfactionSurvey, ServiceResult
+
+    if db.session.scalar(select(ServiceResult.id).where(ServiceResult.tenant_id == tenant.id).limit(1)):
+        return 0
+    added = 0
+    for year in range(2023, today_.year + 1):
+        for month in range(1, 13):
+            if (year, month) >= (today_.year, today_.month):
+                break
+            noise = _noise(tenant.slug, year, month)
+            received = 60 + noise
+            late = 2 if noise > 92 else (1 if noise > 85 else 0)  # a few months with late dossiers
+            pending = noise % 7
+            early = received // 3
+            db.session.add(ServiceResult(tenant_id=tenant.id, year=year, month=month, received=received,
+                                         resolved_early=early, resolved_on_time=received - early - late - pending,
+                                         resolved_late=late, pending=pending))
+            responses = 20 + noise % 40
+            dissatisfied = 1 if noise > 88 else 0
+            db.session.add(SatisfactionSurvey(tenant_id=tenant.id, year=year, month=month, responses=responses,
+                                              satisfied=responses - dissatisfied))
+            added += 2
+    return added
+
+
+def _objective_history(tenant, owner: User, today_: dt.date) -> int:
+    from govqms.objectives import rules
+    from govqms.objectives.models import Measurement, Objective
+    from govqms.objectives.services import evaluate
+
+    current = db.session.scalars(select(Objective).where(Objective.tenant_id == tenant.id,
+                                                         Objective.year == today_.year)).all()
+    if not current or db.session.scalar(select(Objective.id).where(Objective.tenant_id == tenant.id,
+                                                                   Objective.year < today_.year).limit(1)):
+        return 0
+    added = 0
+    for year in (today_.year - 2, today_.year - 1, today_.year):
+        for template in current:
+            objective = template if year == today_.year else Objective(
+                tenant_id=tenant.id, year=year, statement=template.statement, indicator=template.indicator,
+                comparator=template.comparator, target=template.target, unit_of_measure=template.unit_of_measure,
+                frequency=template.frequency, source=template.source, plan=template.plan)
+            objective.owner_id = owner.id
+            db.session.add(objective)
+            db.session.flush()
+            if objective.source != "typed":
+                continue
+            for period in rules.periods(year, objective.frequency):
+                if period.last_day >= today_:
+                    break
+                noise = _noise(tenant.slug, objective.statement, year, period.index)
+                value = objective.target
+                if noise > 80:  # now and then the target is missed (counts by a whole one)
+                    if objective.comparator == ">=":
+                        value = objective.target * 0.9 if objective.target >= 10 else objective.target - 1
+                    else:
+                        value = objective.target + 1
+                db.session.add(Measurement(tenant_id=tenant.id, objective_id=objective.id, period_index=period.index,
+                                           value=round(value, 1), note="", recorded_by_id=owner.id))
+                added += 1
+            db.session.flush()
+            if year < today_.year:
+                with _actor(owner):
+                    evaluate(objective, "half_year", "", owner.id)
+                    evaluate(objective, "year_end", "", owner.id)
+    return added
+
+
+def _policy(tenant, head: User) -> int:
+    from govqms.objectives.models import QualityPolicy
+
+    if db.session.scalar(select(QualityPolicy.id).where(QualityPolicy.tenant_id == tenant.id).limit(1)):
+        return 0
+    db.session.add(QualityPolicy(
+        tenant_id=tenant.id, issued_on=dt.date(2021, 6, 15), issued_by=head.name, decision_number="125/QĐ-2021",
+        posted=True, text="Công khai, minh bạch, đúng hạn. Lấy sự hài lòng của người dân, tổ chức làm thước đo "
+                          "chất lượng phục vụ. Không ngừng cải tiến hệ thống quản lý chất lượng."))
+    return 1

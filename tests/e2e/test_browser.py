@@ -55,7 +55,7 @@ def test_sign_in_open_agency_and_switch_language(live_server, page, world, reque
         page.get_by_test_id("lang-en").click()
         expect(html).to_have_attribute("lang", "en")
         expect(page).to_have_url(workspace_url)
-        expect(page.locator("nav").get_by_role("link", name="Units", exact=True)).to_be_visible()
+        expect(page.locator("nav").get_by_role("link", name="Documents", exact=True)).to_be_visible()
         expect(page.get_by_role("button", name="Sign out", include_hidden=True)).to_have_count(1)
         page.reload()
         expect(html).to_have_attribute("lang", "en")

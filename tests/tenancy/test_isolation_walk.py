@@ -40,6 +40,7 @@ def foreign(app, world, system_scope):
 def make_b1_records(world, owner_id: int) -> dict[str, int]:
     """One record of every kind in tenant b1, written through the services as b1 would."""
     import datetime as dt
+    import hashlib
 
     from govqms.core.tenancy import TenantScope, scoped
     from govqms.core.uploads import CheckedFile
@@ -49,6 +50,9 @@ def make_b1_records(world, owner_id: int) -> dict[str, int]:
     from govqms.legal.services import save as save_legal
     from govqms.procedures.models import AdminProcedure
     from govqms.procedures.services import save as save_procedure
+    from govqms.core.storage import get_storage
+    from govqms.objectives.models import Measurement, Objective
+    from govqms.performance.models import SatisfactionSurvey, ServiceResult
     from govqms.records.models import RecordEntry
 
     tenant_id = world.tenant_ids["b1"]
@@ -65,9 +69,24 @@ def make_b1_records(world, owner_id: int) -> dict[str, int]:
         db.session.add(entry)
         change = save_legal(LegalChange(tenant_id=tenant_id), [document.id], number="1/2025/B", title="Luật của B",
                             effective_on=dt.date(2025, 1, 1))
+        objective = Objective(tenant_id=tenant_id, year=2025, statement="Mục tiêu của B", indicator="x",
+                              comparator=">=", target=1, frequency="year")
+        db.session.add(objective)
+        db.session.flush()
+        measurement = Measurement(tenant_id=tenant_id, objective_id=objective.id, period_index=1, value=1,
+                                  evidence_key=get_storage().put(tenant_id, b"secret of b1"), evidence_name="b.pdf",
+                                  evidence_mimetype="application/pdf")
+        result = ServiceResult(tenant_id=tenant_id, year=2025, month=1, received=1, resolved_early=0,
+                               resolved_on_time=1, resolved_late=0, pending=0)
+        survey = SatisfactionSurvey(tenant_id=tenant_id, year=2025, month=1, responses=1, satisfied=1)
+        upload = b"Ky;Tiep nhan\n01/2025;1\n"
+        get_storage().put(tenant_id, upload)
+        db.session.add_all([measurement, result, survey])
         db.session.commit()
         return {"document_id": document.id, "revision_id": revision.id, "file_id": stored.id,
-                "procedure_id": procedure.id, "entry_id": entry.id, "change_id": change.id}
+                "procedure_id": procedure.id, "entry_id": entry.id, "change_id": change.id,
+                "objective_id": objective.id, "measurement_id": measurement.id, "result_id": result.id,
+                "survey_id": survey.id, "digest": hashlib.sha256(upload).hexdigest()}
 
 
 def _rules(app):

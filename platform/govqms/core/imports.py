@@ -51,7 +51,15 @@ def read_table(data: bytes, extension: str) -> list[list[Any]]:
     return [row for row in csv.reader(io.StringIO(text), dialect)]
 
 
-def map_columns(header: list[Any], aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]):
+def header_labels(header: list[Any], mapping: dict[str, int], fallback: dict[str, str]) -> dict[str, str]:
+    """Each field named as the file's own header row names it (what the user sees in the spreadsheet)."""
+    return {field: (str(header[index]) if index < len(header) and header[index] not in (None, "")
+                    else str(fallback.get(field, field)))
+            for field, index in mapping.items()} | {f: str(v) for f, v in fallback.items() if f not in mapping}
+
+
+def map_columns(header: list[Any], aliases: dict[str, tuple[str, ...]], required: tuple[str, ...],
+                labels: dict[str, str] | None = None):
     """Which column holds which field, by header name (Vietnamese or English, any accents)."""
     folded = [fold(str(h)) if h is not None else "" for h in header]
     mapping, errors = {}, []
@@ -63,8 +71,8 @@ def map_columns(header: list[Any], aliases: dict[str, tuple[str, ...]], required
                 break
     for field in required:
         if field not in mapping:
-            errors.append(RowError(1, aliases[field][0] if aliases[field] else field,
-                                   str(_l("column missing from the header row"))))
+            name = (labels or {}).get(field) or (aliases[field][0] if aliases[field] else field)
+            errors.append(RowError(1, str(name), str(_l("column missing from the header row"))))
     return mapping, errors
 
 

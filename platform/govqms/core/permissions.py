@@ -50,15 +50,21 @@ class Action(StrEnum):
     DOCUMENTS_REVIEW = "documents.review"
     DOCUMENTS_APPROVE = "documents.approve"
     CATALOGUES_MANAGE = "catalogues.manage"
+    OBJECTIVES_VIEW = "objectives.view"
+    OBJECTIVES_MANAGE = "objectives.manage"
+    MEASUREMENTS_RECORD = "measurements.record"
+    PERFORMANCE_MANAGE = "performance.manage"
 
 
 #: Actions that change tenant data. Refused to overseers and on merged or archived tenants.
 WRITE_ACTIONS = frozenset({Action.UNITS_MANAGE, Action.DOCUMENTS_DRAFT, Action.DOCUMENTS_REVIEW,
-                           Action.DOCUMENTS_APPROVE, Action.CATALOGUES_MANAGE})
+                           Action.DOCUMENTS_APPROVE, Action.CATALOGUES_MANAGE, Action.OBJECTIVES_MANAGE,
+                           Action.MEASUREMENTS_RECORD, Action.PERFORMANCE_MANAGE})
 
-_EVERY_MEMBER = {Action.WORKSPACE_VIEW, Action.MEMBERS_VIEW, Action.DOCUMENTS_VIEW}
+_EVERY_MEMBER = {Action.WORKSPACE_VIEW, Action.MEMBERS_VIEW, Action.DOCUMENTS_VIEW, Action.OBJECTIVES_VIEW}
 _KEEPERS = _EVERY_MEMBER | {Action.UNITS_MANAGE, Action.ACTIVITY_VIEW, Action.ACTIVITY_EXPORT,
-                            Action.DOCUMENTS_DRAFT, Action.CATALOGUES_MANAGE}
+                            Action.DOCUMENTS_DRAFT, Action.CATALOGUES_MANAGE, Action.OBJECTIVES_MANAGE,
+                            Action.MEASUREMENTS_RECORD, Action.PERFORMANCE_MANAGE}
 #: Leaders check and approve documents; the ISO secretary drafts them (TT 26/2014, seed 000).
 _LEADERS = _KEEPERS | {Action.DOCUMENTS_REVIEW, Action.DOCUMENTS_APPROVE}
 
@@ -67,7 +73,8 @@ TENANT_ROLE_ACTIONS: dict[TenantRole, frozenset[Action]] = {
     TenantRole.QMR: frozenset(_LEADERS),
     TenantRole.ISO_SECRETARY: frozenset(_KEEPERS),
     TenantRole.AUDITOR: frozenset(_EVERY_MEMBER | {Action.ACTIVITY_VIEW}),
-    TenantRole.STAFF: frozenset(_EVERY_MEMBER),
+    # Staff of a division enter the measurements of their unit's objectives (DOMAIN.md).
+    TenantRole.STAFF: frozenset(_EVERY_MEMBER | {Action.MEASUREMENTS_RECORD}),
     TenantRole.VIEWER: frozenset(_EVERY_MEMBER),
 }
 

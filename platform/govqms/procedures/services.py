@@ -3,18 +3,22 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from govqms.core.imports import ImportRefused, RowError, cells, map_columns, read_table, validate_rows
+from govqms.core.imports import (
+    ImportRefused, RowError, cells, header_labels, map_columns, read_table, validate_rows,
+)
 from govqms.core.text import fold, search_terms
 from govqms.documents.models import Document
 from govqms.extensions import db
+from govqms.procedures.columns import HEADERS
 from govqms.procedures.models import AdminProcedure
 from govqms.procedures.schemas import ProcedureRowSchema
 
-COLUMNS = {  # field: header names accepted (the first is shown in messages)
-    "code": ("Mã thủ tục", "ma", "ma tthc", "code"),
-    "name": ("Tên thủ tục", "ten", "ten tthc", "name"),
-    "field": ("Lĩnh vực", "linh vuc", "field"),
-    "work_procedure": ("Mã quy trình", "quy trinh", "work procedure"),
+#: The fields of an import, as the interface names them; HEADERS lists the header names accepted.
+COLUMNS = {
+    "code": _l("Procedure code"),
+    "name": _l("Procedure name"),
+    "field": _l("Field"),
+    "work_procedure": _l("Work procedure code"),
 }
 
 
@@ -53,8 +57,8 @@ def import_catalogue(tenant_id: int, data: bytes, extension: str) -> tuple[int, 
     rows = read_table(data, extension)
     if not rows:
         raise ImportRefused([RowError(1, "", str(_l("the file is empty")))])
-    labels = {field: names[0] for field, names in COLUMNS.items()}
-    mapping, errors = map_columns(rows[0], COLUMNS, required=("code", "name"))
+    mapping, errors = map_columns(rows[0], HEADERS, required=("code", "name"), labels=COLUMNS)
+    labels = header_labels(rows[0], mapping, COLUMNS)
     if errors:
         raise ImportRefused(errors)
     good, errors = validate_rows(rows, mapping, ProcedureRowSchema(), labels)

@@ -17,6 +17,7 @@ from govqms.documents.models import Document, DocumentKind, DocumentStatus
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.procedures import services
+from govqms.procedures.columns import HEADERS
 from govqms.procedures.models import AdminProcedure
 from govqms.procedures.schemas import ProcedureSchema
 
@@ -103,9 +104,9 @@ def import_file():
             checked = check_upload(request.files.get("file"), ("csv", "xlsx"))
         except UploadRefused as err:
             flash(str(err), "danger")
-            return render_template("procedures/import.html", columns=services.COLUMNS), 400
+            return render_template("procedures/import.html", columns=services.COLUMNS, headers=HEADERS), 400
         key = get_storage().put(g.tenant.id, checked.data)
         job = enqueue("procedures.import", tenant_id=g.tenant.id, user_id=current_user.id, storage_key=key,
                       extension=checked.extension, locale=str(get_locale()))
         return redirect(url_for("jobs.show", job_id=job.id))
-    return render_template("procedures/import.html", columns=services.COLUMNS)
+    return render_template("procedures/import.html", columns=services.COLUMNS, headers=HEADERS)

@@ -1,9 +1,12 @@
 // Polls a job's status on pages that show one (data-job-status-url) and reloads when it ends.
 (function () {
+  // Bars carry their width as data (the CSP forbids inline styles).
+  document.querySelectorAll(".progress-bar[data-progress]").forEach(function (bar) {
+    bar.style.width = bar.getAttribute("data-progress") + "%";
+  });
   document.querySelectorAll("[data-job-status-url]").forEach(function (el) {
     var url = el.getAttribute("data-job-status-url");
     var bar = el.querySelector(".progress-bar");
-    if (bar) { bar.style.width = bar.getAttribute("data-progress") + "%"; }
     function poll() {
       fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.json(); })

@@ -121,6 +121,8 @@ class ObjectiveEntry(_Strict):
     target = fields.Float(required=True)
     unit_of_measure = fields.String(required=True, validate=validate.Length(max=32))
     frequency = fields.String(required=True, validate=one_of(FREQUENCIES))
+    #: typed by hand, or computed from the agency's service results or satisfaction surveys
+    source = fields.String(load_default="typed", validate=one_of(("typed", "on_time_rate", "satisfaction_rate")))
 
 
 def _duplicates(items: Iterable[str]) -> list[str]:

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from govqms.core.imports import ImportRefused
+from govqms.core.storage import get_storage
+from govqms.extensions import db
+from govqms.jobs.services import task
+from govqms.objectives import rules
+from govqms.objectives import services as objectives
+from govqms.performance import services
+from govqms.performance.models import on_time_rate
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@task("performance.import_service_results", read_only=False)
+def import_service_results(job, tenant_id: int, digest: str, extension: str, locale: str = "vi", **columns) -> None:
+    """Import an uploaded one-stop-shop export: every row valid, or nothing written and a report."""
+    mapping = {key.removeprefix("col_"): index for key, index in columns.items() if key.startswith("col_")}
+    data = get_storage().get(f"{tenant_id}/{digest[:2]}/{digest}")
+    with force_locale(locale):
+        try:
+            created, updated = services.import_service_results(tenant_id, data, extension, mapping, job.progress)
+        except ImportRefused as refused:
+            db.session.rollback()
+            job.set_report([e.as_dict() for e in refused.errors],
+                           _("Nothing imported: %(n)s problem(s) in the file.", n=len(refused.errors)))
+            return
+        job.set_report(None, _("%(created)s row(s) added, %(updated)s updated.", created=created, updated=updated))
+
+
+def _bold(sheet) -> None:
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+
+
+@task("performance.export_year")
+def export_year(job, tenant_id: int, year: int, locale: str = "vi") -> None:
+    """The year's objectives with their results, and the monthly service results, as XLSX."""
+    book = Workbook()
+    with force_locale(locale):
+        sheet = book.active
+        sheet.title = _("Objectives")[:31]
+        sheet.append([_("Objective"), _("Indicator"), _("Unit"), _("Target"), _("Latest value"), _("Period"),
+                      _("Achievement"), _("Status"), _("Reason")])
+        _bold(sheet)
+        objective_list = objectives.objectives_of_year(tenant_id, year)
+        judgements = objectives.judge_all(tenant_id, objective_list)[1]
+        for objective in objective_list:
+            j = judgements[objective.id]
+            sheet.append([objective.statement, objective.indicator, objective.unit.name if objective.unit else "",
+                          f"{objective.comparator} {objective.target:g} {objective.unit_of_measure}".strip(),
+                          j.latest_value, j.latest_period.label(objective.frequency) if j.latest_period else "",
+                          j.achievement, str(rules.STATUS_LABELS[j.status]), j.reason])
+        results = book.create_sheet(_("Service results")[:31])
+        results.append([_("Month"), _("Received"), _("Resolved early"), _("Resolved on time"), _("Resolved late"),
+                        _("Pending"), _("On-time rate (%)")])
+        _bold(results)
+        for month, received, early, on_time, late, pending, _rows in services.results_of_year(tenant_id, year):
+            results.append([f"{month:02d}/{year}", received, early, on_time, late, pending,
+                            on_time_rate(int(early), int(on_time), int(late))])
+    out = BytesIO()
+    book.save(out)
+    job.set_result(out.getvalue(), f"muc-tieu-ket-qua-{year}.xlsx" if locale == "vi" else f"objectives-{year}.xlsx",
+                   XLSX)

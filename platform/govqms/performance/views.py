@@ -1,0 +1,221 @@
+"""Service results, satisfaction surveys, their import, and the agency's dashboard."""
+from __future__ import annotations
+
+import re
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from govqms.core.forms import process_form
+from govqms.core.imports import read_table
+from govqms.core.permissions import Action
+from govqms.core.storage import get_storage
+from govqms.core.uploads import UploadRefused, check_upload
+from govqms.core.web import requires, workspace_blueprint
+from govqms.documents.services import today
+from govqms.extensions import db
+from govqms.jobs.services import enqueue
+from govqms.objectives import services as objectives
+from govqms.performance import charts, services
+from govqms.performance.models import SatisfactionSurvey, ServiceResult, on_time_rate, satisfaction_rate
+from govqms.performance.schemas import ServiceResultSchema, SurveySchema
+
+bp = workspace_blueprint("performance", __name__, "/performance")
+dashboard_bp = workspace_blueprint("dashboard", __name__, "/dashboard")
+blueprints = [bp, dashboard_bp]
+IMPORT_TYPES = ("csv", "xlsx")
+
+
+def _year() -> int:
+    raw = request.args.get("year", "")
+    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else today().year
+
+
+@bp.route("/")
+@requires(Action.OBJECTIVES_VIEW)
+def index():
+    year = _year()
+    months = services.results_of_year(g.tenant.id, year)
+    surveys = db.session.scalars(select(SatisfactionSurvey).where(
+        SatisfactionSurvey.tenant_id == g.tenant.id, SatisfactionSurvey.year == year)
+        .order_by(SatisfactionSurvey.month)).all()
+    return render_template("performance/index.html", year=year, months=months, surveys=surveys,
+                           on_time_rate=on_time_rate, satisfaction_rate=satisfaction_rate)
+
+
+def _period_text(year: int, month: int) -> str:
+    return f"{month:02d}/{year}"
+
+
+def _result_form(result: ServiceResult | None):
+    keys = ("procedure_code", "received", "resolved_early", "resolved_on_time", "resolved_late", "pending")
+    initial = ({"period": _period_text(result.year, result.month), **{k: getattr(result, k) for k in keys}}
+               if result else {})
+
+    def on_valid(data):
+        year, month = data.pop("period")
+        duplicate = db.session.scalar(select(ServiceResult.id).where(
+            ServiceResult.tenant_id == g.tenant.id, ServiceResult.year == year, ServiceResult.month == month,
+            ServiceResult.procedure_code == data["procedure_code"]))
+        if duplicate is not None and (result is None or duplicate != result.id):
+            return {"period": _("This month is already recorded; edit it instead.")}
+        target = result or ServiceResult(tenant_id=g.tenant.id)
+        target.year, target.month = year, month
+        for key, value in data.items():
+            setattr(target, key, value)
+        db.session.add(target)
+        db.session.commit()
+        flash(_("Results of %(period)s saved.", period=_period_text(year, month)), "success")
+        return redirect(url_for(".index", year=year))
+
+    form, errors, done = process_form(ServiceResultSchema(), initial, on_valid)
+    if done is not None:
+        return done
+    return render_template("performance/result_form.html", result=result, form=form, errors=errors), \
+        400 if errors else 200
+
+
+@bp.route("/results/new", methods=["GET", "POST"])
+@requires(Action.PERFORMANCE_MANAGE)
+def new_result():
+    return _result_form(None)
+
+
+@bp.route("/results/<int:result_id>/edit", methods=["GET", "POST"])
+@requires(Action.PERFORMANCE_MANAGE)
+def edit_result(result_id: int):
+    result = db.session.scalar(select(ServiceResult).where(ServiceResult.id == result_id,
+                                                           ServiceResult.tenant_id == g.tenant.id))
+    if result is None:
+        abort(404)
+    return _result_form(result)
+
+
+def _survey_form(survey: SatisfactionSurvey | None):
+    initial = ({"period": _period_text(survey.year, survey.month), "responses": survey.responses,
+                "satisfied": survey.satisfied, "note": survey.note} if survey else {})
+
+    def on_valid(data):
+        year, month = data.pop("period")
+        duplicate = db.session.scalar(select(SatisfactionSurvey.id).where(
+            SatisfactionSurvey.tenant_id == g.tenant.id, SatisfactionSurvey.year == year,
+            SatisfactionSurvey.month == month))
+        if duplicate is not None and (survey is None or duplicate != survey.id):
+            return {"period": _("This month is already recorded; edit it instead.")}
+        target = survey or SatisfactionSurvey(tenant_id=g.tenant.id)
+        target.year, target.month = year, month
+        for key, value in data.items():
+            setattr(target, key, value)
+        db.session.add(target)
+        db.session.commit()
+        flash(_("Survey of %(period)s saved.", period=_period_text(year, month)), "success")
+        return redirect(url_for(".index", year=year))
+
+    form, errors, done = process_form(SurveySchema(), initial, on_valid)
+    if done is not None:
+        return done
+    return render_template("performance/survey_form.html", survey=survey, form=form, errors=errors), \
+        400 if errors else 200
+
+
+@bp.route("/surveys/new", methods=["GET", "POST"])
+@requires(Action.PERFORMANCE_MANAGE)
+def new_survey():
+    return _survey_form(None)
+
+
+@bp.route("/surveys/<int:survey_id>/edit", methods=["GET", "POST"])
+@requires(Action.PERFORMANCE_MANAGE)
+def edit_survey(survey_id: int):
+    survey = db.session.scalar(select(SatisfactionSurvey).where(SatisfactionSurvey.id == survey_id,
+                                                                SatisfactionSurvey.tenant_id == g.tenant.id))
+    if survey is None:
+        abort(404)
+    return _survey_form(survey)
+
+
+# --- import: upload, then map the columns with a preview ----------------------------------------
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires(Action.PERFORMANCE_MANAGE)
+def import_upload():
+    if request.method == "POST":
+        try:
+            checked = check_upload(request.files.get("file"), IMPORT_TYPES)
+        except UploadRefused as err:
+            flash(str(err), "danger")
+            return render_template("performance/import.html"), 400
+        get_storage().put(g.tenant.id, checked.data)
+        return redirect(url_for(".import_mapping", digest=checked.sha256, ext=checked.extension))
+    return render_template("performance/import.html")
+
+
+def _uploaded(digest: str, extension: str) -> bytes:
+    """The file this agency uploaded: found by its hash under the agency's own folder only."""
+    if not re.fullmatch(r"[0-9a-f]{64}", digest) or extension not in IMPORT_TYPES:
+        abort(404)
+    key = f"{g.tenant.id}/{digest[:2]}/{digest}"
+    storage = get_storage()
+    if not storage.exists(key):
+        abort(404)
+    return storage.get(key)
+
+
+@bp.route("/import/<digest>", methods=["GET", "POST"])
+@requires(Action.PERFORMANCE_MANAGE)
+def import_mapping(digest: str):
+    extension = request.args.get("ext", "")
+    data = _uploaded(digest, extension)
+    try:
+        rows = read_table(data, extension)
+    except (ValueError, UnicodeDecodeError, OSError):
+        flash(_("The file could not be read as a table."), "danger")
+        return redirect(url_for(".import_upload"))
+    header = [str(h) if h is not None else "" for h in (rows[0] if rows else [])]
+    mapping = services.guess_mapping(header)
+    if request.method == "POST":
+        chosen = {field: request.form.get(field, "") for field in services.FIELDS}
+        mapping = {field: int(value) for field, value in chosen.items()
+                   if value.isdigit() and int(value) < len(header)}
+        missing = [field for field in services.REQUIRED if field not in mapping]
+        if not missing:
+            job = enqueue("performance.import_service_results", tenant_id=g.tenant.id, user_id=current_user.id,
+                          digest=digest, extension=extension, locale=str(get_locale()),
+                          **{f"col_{field}": index for field, index in mapping.items()})
+            return redirect(url_for("jobs.show", job_id=job.id))
+        flash(_("Choose a column for every required field."), "danger")
+    return render_template("performance/import_mapping.html", header=header, preview=rows[1:6],
+                           total=max(0, len(rows) - 1), mapping=mapping, fields=services.FIELDS,
+                           required=services.REQUIRED), 200 if request.method == "GET" else 400
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+@dashboard_bp.route("/")
+@requires(Action.OBJECTIVES_VIEW)
+def dashboard():
+    year = _year()
+    objective_list = objectives.objectives_of_year(g.tenant.id, year)
+    values, judgements = objectives.judge_all(g.tenant.id, objective_list)
+    series = services.month_series(g.tenant.id, year)
+    at_risk = [o for o in objective_list if judgements[o.id].status != "on_track"]
+    return render_template("performance/dashboard.html", year=year, objectives=objective_list,
+                           judgements=judgements, at_risk=at_risk,
+                           on_time_chart=charts.month_chart(series["on_time"]),
+                           satisfaction_chart=charts.month_chart(series["satisfaction"]), series=series)
+
+
+@dashboard_bp.route("/export", methods=["POST"])
+@requires(Action.OBJECTIVES_VIEW)
+def export():
+    job = enqueue("performance.export_year", tenant_id=g.tenant.id, user_id=current_user.id, year=_year_form(),
+                  locale=str(get_locale()))
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+def _year_form() -> int:
+    raw = request.form.get("year", "")
+    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else today().year
