@@ -5,7 +5,6 @@ import datetime as dt
 import io
 import re
 
-import pytest
 from sqlalchemy import select
 
 from tests.documents.helpers import PDF
