@@ -54,6 +54,7 @@ DATA_STRINGS = {
     "procedures/columns.py": "column headers accepted in imported files",
     "performance/columns.py": "column headers accepted in imported files",
     "core/text.py": "the letter đ folded for search",
+    "audits/clauses.py": "the clause titles of TCVN ISO 9001",
 }
 
 

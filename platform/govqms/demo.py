@@ -207,6 +207,7 @@ def enrich_registers(report: DemoReport) -> None:
             report.changes += _history(tenant, *users) + _procedures_and_legal(tenant)
             report.changes += _performance(tenant, today()) + _policy(tenant, users[2])
             report.changes += _objective_history(tenant, users[0], today())
+            report.changes += _improvement(tenant, *users, today())
             db.session.commit()
 
 
@@ -296,3 +297,93 @@ def _policy(tenant, head: User) -> int:
         posted=True, text="Công khai, minh bạch, đúng hạn. Lấy sự hài lòng của người dân, tổ chức làm thước đo "
                           "chất lượng phục vụ. Không ngừng cải tiến hệ thống quản lý chất lượng."))
     return 1
+
+
+# --- audits, corrective actions, risks, management reviews --------------------------------
+
+def _improvement(tenant, drafter: User, reviewer: User, approver: User, today_: dt.date) -> int:
+    """Two years of internal audits with findings, corrective actions (closed, open, overdue),
+    a risk register and management reviews, through the services the pages use."""
+    from govqms.audits import services as audits
+    from govqms.audits.models import Audit
+    from govqms.competence.models import Qualification
+    from govqms.competence.services import save_profile
+    from govqms.improvement import services as improvement
+    from govqms.improvement.models import Nonconformity, Risk
+    from govqms.reviews import services as reviews
+    from govqms.tenancy.models import Unit
+
+    if db.session.scalar(select(Audit.id).where(Audit.tenant_id == tenant.id).limit(1)):
+        return 0
+    units = db.session.scalars(select(Unit).where(Unit.tenant_id == tenant.id).order_by(Unit.code)).all()
+    home, audited = units[0], [u for u in units[1:]]
+    # the secretary and the management representative are trained internal auditors
+    for person, unit in ((drafter, home), (reviewer, units[-1]), (approver, home)):
+        save_profile(tenant.id, person.id, unit.id, "")
+    for person in (drafter, reviewer):
+        db.session.add(Qualification(tenant_id=tenant.id, user_id=person.id, kind="internal_auditor",
+                                     course="Đánh giá viên nội bộ TCVN ISO 9001:2015", completed_on=dt.date(2022, 5, 20),
+                                     certificate=f"ĐGVNB-{person.id:04d}"))
+    db.session.flush()
+    risk_rows = [("risk", "Mất hoặc hư hỏng hồ sơ giấy do lưu trữ không đúng quy định", "Lưu trữ hồ sơ", 2, 4),
+                 ("risk", "Hồ sơ trễ hạn do thiếu nhân sự bộ phận một cửa vào cao điểm", "Giải quyết TTHC", 3, 4),
+                 ("risk", "Quy trình chậm cập nhật khi văn bản pháp luật thay đổi", "Kiểm soát tài liệu", 3, 3),
+                 ("opportunity", "Số hóa hồ sơ, kết quả giải quyết TTHC", "Giải quyết TTHC", 4, 3)]
+    for kind, description, process, likelihood, impact in risk_rows:
+        db.session.add(Risk(tenant_id=tenant.id, kind=kind, description=description, process=process,
+                            likelihood=likelihood, impact=impact, treatment="Theo dõi định kỳ, phân công phụ trách"))
+    db.session.flush()
+    changes = 0
+    for year in (today_.year - 2, today_.year - 1):
+        held = dt.date(year, 10, 15)
+        scope = [u.id for u in audited if u.id != units[-1].id] or [audited[0].id]  # not the auditors' units
+        with _actor(drafter):
+            audit = audits.save_audit(
+                Audit(tenant_id=tenant.id), edition=tenant.iso_edition, lead_auditor_id=drafter.id, team_ids=[],
+                unit_ids=scope, clauses_=["4.4", "7.5", "8.5", "9.1", "10.2"], process_ids=[],
+                year=year, title=f"Đánh giá nội bộ HTQLCL năm {year}", planned_start=held, planned_end=held)
+            audits.build_checklist(audit, tenant.iso_edition)
+            audits.add_finding(audit, type="strength", clause="9.1", unit_id=scope[0], evidence="",
+                               description="Theo dõi đầy đủ kết quả giải quyết hồ sơ trên hệ thống một cửa điện tử")
+            first = audits.add_finding(audit, type="minor_nc", clause="7.5", unit_id=scope[0],
+                                       description="Một số hồ sơ công việc chưa được cập nhật vào danh mục hồ sơ",
+                                       evidence="Danh mục hồ sơ năm chưa có 3 hồ sơ phát sinh trong quý III")
+            second = audits.add_finding(audit, type="minor_nc", clause="8.5", unit_id=scope[-1],
+                                        description="Phiếu theo dõi quá trình giải quyết hồ sơ thiếu chữ ký bàn giao",
+                                        evidence="2/10 hồ sơ kiểm tra ngẫu nhiên")
+            audits.add_finding(audit, type="opportunity", clause="10.2", unit_id=scope[-1], evidence="",
+                               description="Có thể số hóa phiếu theo dõi để giảm sai sót")
+            audits.report(audit, "Hệ thống quản lý chất lượng được duy trì và áp dụng phù hợp; 02 điểm không phù "
+                                 "hợp nhẹ cần khắc phục.", held, held)
+        for finding, closed in ((first, True), (second, year < today_.year - 1)):
+            nc = db.session.get(Nonconformity, finding.nonconformity_id)
+            with _actor(drafter):
+                improvement.analyse(nc, "Bổ sung ngay các hồ sơ còn thiếu",
+                                    "Tại sao 1: hồ sơ chưa được cập nhật\nTại sao 2: chưa phân công người cập nhật")
+                action = improvement.add_action(tenant.id, nonconformity=nc, owner_id=drafter.id,
+                                                description="Phân công và hướng dẫn cập nhật hồ sơ định kỳ hằng tháng",
+                                                due_on=held + dt.timedelta(days=45))
+                if closed:
+                    improvement.complete_action(action, "Đã phân công và hướng dẫn", on=held + dt.timedelta(days=30))
+            if closed:
+                with _actor(reviewer):
+                    improvement.verify(nc, effective=True, note="Kiểm tra lại: hồ sơ cập nhật đầy đủ", user_id=reviewer.id,
+                                       on=held + dt.timedelta(days=60))
+                    improvement.close(nc, on=held + dt.timedelta(days=61))
+            changes += 1
+        meeting = dt.date(year, 12, 10)
+        with _actor(drafter):
+            review = reviews.create_review(tenant.id, year=year, meeting_on=meeting, chair=approver.name,
+                                           attendees=f"{approver.name}, {reviewer.name}, {drafter.name}, "
+                                                     "trưởng các phòng")
+            review.conclusion = "Hệ thống quản lý chất lượng phù hợp, được duy trì và cải tiến."
+            improvement.add_action(tenant.id, review_id=review.id, category="resources", owner_id=drafter.id,
+                                   description="Trang bị thêm máy quét cho bộ phận một cửa",
+                                   due_on=dt.date(year + 1, 3, 31))
+            improvement.add_action(tenant.id, review_id=review.id, category="improvement", owner_id=reviewer.id,
+                                   description="Rà soát, cập nhật các quy trình theo quy định mới",
+                                   due_on=dt.date(year + 1, 6, 30))
+        with _actor(approver):
+            reviews.confirm_effectiveness(review, approver.id)
+        changes += 1
+    return changes + len(risk_rows)

@@ -50,8 +50,12 @@ def make_b1_records(world, owner_id: int) -> dict[str, int]:
     from govqms.legal.services import save as save_legal
     from govqms.procedures.models import AdminProcedure
     from govqms.procedures.services import save as save_procedure
+    from govqms.audits.models import Audit
+    from govqms.competence.models import Qualification
     from govqms.core.storage import get_storage
+    from govqms.improvement.models import Action, Nonconformity, Risk
     from govqms.objectives.models import Measurement, Objective
+    from govqms.reviews.models import ManagementReview
     from govqms.performance.models import SatisfactionSurvey, ServiceResult
     from govqms.records.models import RecordEntry
 
@@ -82,11 +86,28 @@ def make_b1_records(world, owner_id: int) -> dict[str, int]:
         upload = b"Ky;Tiep nhan\n01/2025;1\n"
         get_storage().put(tenant_id, upload)
         db.session.add_all([measurement, result, survey])
+        db.session.flush()
+        audit = Audit(tenant_id=tenant_id, year=2025, title="Đánh giá của B", planned_start=dt.date(2025, 6, 1),
+                      planned_end=dt.date(2025, 6, 2), clauses=["9.2"], unit_ids=[], process_ids=[], team_ids=[])
+        nc = Nonconformity(tenant_id=tenant_id, source="self_found", found_on=dt.date(2025, 1, 1),
+                           description="Điểm không phù hợp của B", status="analysed", root_cause="x")
+        risk = Risk(tenant_id=tenant_id, kind="risk", description="Rủi ro của B", likelihood=1, impact=1)
+        review = ManagementReview(tenant_id=tenant_id, year=2025, meeting_on=dt.date(2025, 12, 1), chair="B",
+                                  inputs={}, notes={})
+        qualification = Qualification(tenant_id=tenant_id, user_id=owner_id, kind="internal_auditor", course="x",
+                                      completed_on=dt.date(2024, 1, 1))
+        db.session.add_all([audit, nc, risk, review, qualification])
+        db.session.flush()
+        action = Action(tenant_id=tenant_id, nonconformity_id=nc.id, description="Việc của B", owner_id=owner_id,
+                        due_on=dt.date(2025, 2, 1))
+        db.session.add(action)
         db.session.commit()
         return {"document_id": document.id, "revision_id": revision.id, "file_id": stored.id,
                 "procedure_id": procedure.id, "entry_id": entry.id, "change_id": change.id,
                 "objective_id": objective.id, "measurement_id": measurement.id, "result_id": result.id,
-                "survey_id": survey.id, "digest": hashlib.sha256(upload).hexdigest()}
+                "survey_id": survey.id, "digest": hashlib.sha256(upload).hexdigest(), "audit_id": audit.id,
+                "nc_id": nc.id, "action_id": action.id, "risk_id": risk.id, "review_id": review.id,
+                "qualification_id": qualification.id}
 
 
 def _rules(app):

@@ -54,27 +54,47 @@ class Action(StrEnum):
     OBJECTIVES_MANAGE = "objectives.manage"
     MEASUREMENTS_RECORD = "measurements.record"
     PERFORMANCE_MANAGE = "performance.manage"
+    IMPROVEMENT_VIEW = "improvement.view"
+    AUDITS_MANAGE = "audits.manage"
+    NONCONFORMITIES_MANAGE = "nonconformities.manage"
+    NONCONFORMITIES_VERIFY = "nonconformities.verify"
+    ACTIONS_UPDATE_OWN = "actions.update_own"
+    RISKS_MANAGE = "risks.manage"
+    REVIEWS_MANAGE = "reviews.manage"
+    REVIEWS_CONFIRM = "reviews.confirm"
+    COMPETENCE_MANAGE = "competence.manage"
 
 
 #: Actions that change tenant data. Refused to overseers and on merged or archived tenants.
 WRITE_ACTIONS = frozenset({Action.UNITS_MANAGE, Action.DOCUMENTS_DRAFT, Action.DOCUMENTS_REVIEW,
                            Action.DOCUMENTS_APPROVE, Action.CATALOGUES_MANAGE, Action.OBJECTIVES_MANAGE,
-                           Action.MEASUREMENTS_RECORD, Action.PERFORMANCE_MANAGE})
+                           Action.MEASUREMENTS_RECORD, Action.PERFORMANCE_MANAGE, Action.AUDITS_MANAGE,
+                           Action.NONCONFORMITIES_MANAGE, Action.NONCONFORMITIES_VERIFY, Action.ACTIONS_UPDATE_OWN,
+                           Action.RISKS_MANAGE, Action.REVIEWS_MANAGE, Action.REVIEWS_CONFIRM,
+                           Action.COMPETENCE_MANAGE})
 
-_EVERY_MEMBER = {Action.WORKSPACE_VIEW, Action.MEMBERS_VIEW, Action.DOCUMENTS_VIEW, Action.OBJECTIVES_VIEW}
-_KEEPERS = _EVERY_MEMBER | {Action.UNITS_MANAGE, Action.ACTIVITY_VIEW, Action.ACTIVITY_EXPORT,
-                            Action.DOCUMENTS_DRAFT, Action.CATALOGUES_MANAGE, Action.OBJECTIVES_MANAGE,
-                            Action.MEASUREMENTS_RECORD, Action.PERFORMANCE_MANAGE}
-#: Leaders check and approve documents; the ISO secretary drafts them (TT 26/2014, seed 000).
-_LEADERS = _KEEPERS | {Action.DOCUMENTS_REVIEW, Action.DOCUMENTS_APPROVE}
+_EVERY_MEMBER = {Action.WORKSPACE_VIEW, Action.MEMBERS_VIEW, Action.DOCUMENTS_VIEW, Action.OBJECTIVES_VIEW,
+                 Action.IMPROVEMENT_VIEW}
+#: Anyone who works in the agency updates the actions assigned to them (the service checks the owner).
+_WORKERS = _EVERY_MEMBER | {Action.ACTIONS_UPDATE_OWN}
+_KEEPERS = _WORKERS | {Action.UNITS_MANAGE, Action.ACTIVITY_VIEW, Action.ACTIVITY_EXPORT,
+                       Action.DOCUMENTS_DRAFT, Action.CATALOGUES_MANAGE, Action.OBJECTIVES_MANAGE,
+                       Action.MEASUREMENTS_RECORD, Action.PERFORMANCE_MANAGE, Action.AUDITS_MANAGE,
+                       Action.NONCONFORMITIES_MANAGE, Action.RISKS_MANAGE, Action.REVIEWS_MANAGE,
+                       Action.COMPETENCE_MANAGE}
+#: Leaders check and approve documents and verify corrective actions; the ISO secretary drafts and records.
+_LEADERS = _KEEPERS | {Action.DOCUMENTS_REVIEW, Action.DOCUMENTS_APPROVE, Action.NONCONFORMITIES_VERIFY}
 
 TENANT_ROLE_ACTIONS: dict[TenantRole, frozenset[Action]] = {
-    TenantRole.HEAD: frozenset(_LEADERS),
+    # The head confirms the QMS is effective for the year (xác nhận hiệu lực).
+    TenantRole.HEAD: frozenset(_LEADERS | {Action.REVIEWS_CONFIRM}),
     TenantRole.QMR: frozenset(_LEADERS),
     TenantRole.ISO_SECRETARY: frozenset(_KEEPERS),
-    TenantRole.AUDITOR: frozenset(_EVERY_MEMBER | {Action.ACTIVITY_VIEW}),
+    # Internal auditors plan and record audits; their nonconformity findings open nonconformities,
+    # which the agency's keepers then analyse and correct.
+    TenantRole.AUDITOR: frozenset(_WORKERS | {Action.ACTIVITY_VIEW, Action.AUDITS_MANAGE}),
     # Staff of a division enter the measurements of their unit's objectives (DOMAIN.md).
-    TenantRole.STAFF: frozenset(_EVERY_MEMBER | {Action.MEASUREMENTS_RECORD}),
+    TenantRole.STAFF: frozenset(_WORKERS | {Action.MEASUREMENTS_RECORD}),
     TenantRole.VIEWER: frozenset(_EVERY_MEMBER),
 }
 

@@ -1,0 +1,197 @@
+"""The audit programme of a year, each audit with its scope, team, checklist, findings and report."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from govqms.audits import services
+from govqms.audits.clauses import clauses
+from govqms.audits.models import AUDIT_STATUS_LABELS, FINDING_LABELS, Audit, ChecklistItem
+from govqms.audits.schemas import AuditSchema, FindingSchema, ReportSchema
+from govqms.competence.services import qualified_auditors
+from govqms.core.forms import form_data
+from govqms.core.permissions import Action
+from govqms.core.schemas import first_errors
+from govqms.core.web import requires, workspace_blueprint
+from govqms.documents.models import Document, DocumentKind, DocumentStatus
+from govqms.documents.services import today
+from govqms.extensions import db
+from govqms.jobs.services import enqueue
+from govqms.tenancy.models import Unit
+
+bp = workspace_blueprint("audits", __name__, "/audits")
+LIST_FIELDS = ("team_ids", "unit_ids", "process_ids", "clauses")
+
+
+@bp.app_context_processor
+def _labels():
+    return {"AUDIT_STATUS_LABELS": AUDIT_STATUS_LABELS, "FINDING_LABELS": FINDING_LABELS}
+
+
+def _year() -> int:
+    raw = request.args.get("year", "")
+    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else today().year
+
+
+@bp.route("/")
+@requires(Action.IMPROVEMENT_VIEW)
+def index():
+    year = _year()
+    audits = db.session.scalars(select(Audit).where(Audit.tenant_id == g.tenant.id, Audit.year == year,
+                                                    Audit.archived_at.is_(None)).order_by(Audit.planned_start)).all()
+    return render_template("audits/index.html", year=year, audits=audits)
+
+
+def _choices():
+    units = db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id, Unit.archived_at.is_(None))
+                               .order_by(Unit.code)).all()
+    processes = db.session.scalars(select(Document).where(
+        Document.tenant_id == g.tenant.id, Document.status != DocumentStatus.OBSOLETE,
+        Document.kind.in_([DocumentKind.SYSTEM_PROCEDURE, DocumentKind.WORK_PROCEDURE])).order_by(Document.code)).all()
+    return {"units": units, "processes": processes, "auditors": qualified_auditors(g.tenant.id),
+            "clauses": clauses(g.tenant.iso_edition)}
+
+
+def _audit_or_404(audit_id: int) -> Audit:
+    audit = db.session.scalar(select(Audit).where(Audit.id == audit_id, Audit.tenant_id == g.tenant.id))
+    if audit is None:
+        abort(404)
+    return audit
+
+
+def _form(audit: Audit | None):
+    choices = _choices()
+    if audit is not None:
+        form = {"year": audit.year, "title": audit.title, "planned_start": audit.planned_start.strftime("%d/%m/%Y"),
+                "planned_end": audit.planned_end.strftime("%d/%m/%Y"), "lead_auditor_id": audit.lead_auditor_id,
+                "team_ids": [str(i) for i in audit.team_ids], "unit_ids": [str(i) for i in audit.unit_ids],
+                "process_ids": [str(i) for i in audit.process_ids], "clauses": list(audit.clauses)}
+    else:
+        form = {"year": _year(), "clauses": [c for c, _, _ in choices["clauses"] if "." not in c]}
+    errors = {}
+    if request.method == "POST":
+        form = form_data(LIST_FIELDS)
+        try:
+            data = AuditSchema().load(form)
+            unit_ids = {u.id for u in choices["units"]}
+            process_ids = {p.id for p in choices["processes"]}
+            if set(data["unit_ids"]) - unit_ids or set(data["process_ids"]) - process_ids:
+                raise ValidationError({"unit_ids": [_("Choose units and processes from the lists.")]})
+            saved = services.save_audit(
+                audit or Audit(tenant_id=g.tenant.id), edition=g.tenant.iso_edition,
+                lead_auditor_id=data.pop("lead_auditor_id"), team_ids=data.pop("team_ids"),
+                unit_ids=data.pop("unit_ids"), clauses_=data.pop("clauses"), process_ids=data.pop("process_ids"),
+                **data)
+        except ValidationError as err:
+            errors = first_errors(err.messages)
+        except services.AuditRefused as err:
+            db.session.rollback()
+            errors = {"team_ids": str(err)}
+        else:
+            services.build_checklist(saved, g.tenant.iso_edition, str(get_locale()))
+            db.session.commit()
+            flash(_("Audit saved."), "success")
+            return redirect(url_for(".detail", audit_id=saved.id))
+    return render_template("audits/form.html", audit=audit, form=form, errors=errors, **choices), \
+        400 if errors else 200
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Action.AUDITS_MANAGE)
+def create():
+    return _form(None)
+
+
+@bp.route("/<int:audit_id>/edit", methods=["GET", "POST"])
+@requires(Action.AUDITS_MANAGE)
+def edit(audit_id: int):
+    audit = _audit_or_404(audit_id)
+    if audit.status == "reported":
+        abort(403)
+    return _form(audit)
+
+
+def _detail(audit: Audit, errors: dict | None = None, form: dict | None = None, status: int = 200):
+    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id))}
+    processes = db.session.scalars(select(Document).where(Document.tenant_id == g.tenant.id,
+                                                          Document.id.in_(audit.process_ids or [0]))).all()
+    team = [u for u in qualified_auditors(g.tenant.id) if u.id in audit.team_ids]
+    return render_template("audits/detail.html", audit=audit, units=units, processes=processes, team=team,
+                           errors=errors or {}, form=form or {}, today=today(),
+                           clause_list=clauses(g.tenant.iso_edition)), status
+
+
+@bp.route("/<int:audit_id>")
+@requires(Action.IMPROVEMENT_VIEW)
+def detail(audit_id: int):
+    return _detail(_audit_or_404(audit_id))
+
+
+@bp.route("/<int:audit_id>/checklist", methods=["POST"])
+@requires(Action.AUDITS_MANAGE)
+def checklist(audit_id: int):
+    audit = _audit_or_404(audit_id)
+    if audit.status == "reported":
+        abort(403)
+    for item in db.session.scalars(select(ChecklistItem).where(ChecklistItem.tenant_id == g.tenant.id,
+                                                              ChecklistItem.audit_id == audit.id)):
+        value = request.form.get(f"result-{item.id}")
+        if value is not None and value.strip() != item.result:
+            item.result = value.strip()[:5000]
+    db.session.commit()
+    flash(_("Checklist saved."), "success")
+    return redirect(url_for(".detail", audit_id=audit_id))
+
+
+@bp.route("/<int:audit_id>/findings", methods=["POST"])
+@requires(Action.AUDITS_MANAGE)
+def finding(audit_id: int):
+    audit = _audit_or_404(audit_id)
+    form = request.form.to_dict()
+    try:
+        data = FindingSchema().load(form)
+        if data["unit_id"] is not None and data["unit_id"] not in audit.unit_ids:
+            raise ValidationError({"unit_id": [_("Choose a unit in the audit's scope.")]})
+        created = services.add_finding(audit, **data)
+    except ValidationError as err:
+        return _detail(audit, first_errors(err.messages), form, 400)
+    except services.AuditRefused as err:
+        db.session.rollback()
+        flash(str(err), "danger")
+        return _detail(audit, {}, form, 409)
+    db.session.commit()
+    flash(_("Finding recorded; a nonconformity was opened for it.") if created.nonconformity_id
+          else _("Finding recorded."), "success")
+    return redirect(url_for(".detail", audit_id=audit_id))
+
+
+@bp.route("/<int:audit_id>/report", methods=["POST"])
+@requires(Action.AUDITS_MANAGE)
+def report(audit_id: int):
+    audit = _audit_or_404(audit_id)
+    form = request.form.to_dict()
+    try:
+        data = ReportSchema().load(form)
+        services.report(audit, data["conclusion"], data["actual_start"], data["actual_end"])
+    except ValidationError as err:
+        return _detail(audit, first_errors(err.messages), form, 400)
+    except services.AuditRefused as err:
+        db.session.rollback()
+        flash(str(err), "danger")
+        return _detail(audit, {}, form, 409)
+    db.session.commit()
+    flash(_("The audit is reported."), "success")
+    return redirect(url_for(".detail", audit_id=audit_id))
+
+
+@bp.route("/<int:audit_id>/docx", methods=["POST"])
+@requires(Action.IMPROVEMENT_VIEW)
+def docx(audit_id: int):
+    audit = _audit_or_404(audit_id)
+    job = enqueue("audits.report_docx", tenant_id=g.tenant.id, user_id=current_user.id, audit_id=audit.id,
+                  locale=str(get_locale()))
+    return redirect(url_for("jobs.show", job_id=job.id))

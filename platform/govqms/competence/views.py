@@ -1,0 +1,107 @@
+"""Training and competence: where each member works, their qualifications, requirements per job title."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from govqms.competence import services
+from govqms.competence.models import QUALIFICATION_LABELS, CompetenceRequirement, Qualification, StaffProfile
+from govqms.competence.schemas import ProfileSchema, QualificationSchema, RequirementSchema
+from govqms.core.forms import archive_flow
+from govqms.core.permissions import Action
+from govqms.core.schemas import first_errors
+from govqms.core.web import requires, workspace_blueprint
+from govqms.extensions import db
+from govqms.tenancy.models import Unit
+
+bp = workspace_blueprint("competence", __name__, "/competence")
+
+
+@bp.app_context_processor
+def _labels():
+    return {"QUALIFICATION_LABELS": QUALIFICATION_LABELS}
+
+
+def _page(errors=None, form=None, status: int = 200):
+    people = services.members(g.tenant.id)
+    profiles = {p.user_id: p for p in db.session.scalars(select(StaffProfile).where(
+        StaffProfile.tenant_id == g.tenant.id))}
+    qualifications = db.session.scalars(select(Qualification).where(
+        Qualification.tenant_id == g.tenant.id, Qualification.archived_at.is_(None))
+        .order_by(Qualification.completed_on.desc())).all()
+    requirements = db.session.scalars(select(CompetenceRequirement).where(
+        CompetenceRequirement.tenant_id == g.tenant.id, CompetenceRequirement.archived_at.is_(None))
+        .order_by(CompetenceRequirement.job_title)).all()
+    units = db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id, Unit.archived_at.is_(None))
+                               .order_by(Unit.code)).all()
+    return render_template("competence/index.html", people=people, profiles=profiles,
+                           qualifications=qualifications, requirements=requirements, units=units,
+                           errors=errors or {}, form=form or {}), status
+
+
+@bp.route("/")
+@requires(Action.IMPROVEMENT_VIEW)
+def index():
+    return _page()
+
+
+def _load(schema):
+    form = request.form.to_dict()
+    try:
+        data = schema.load(form)
+        if "user_id" in data and data["user_id"] not in {p.id for p in services.members(g.tenant.id)}:
+            raise ValidationError({"user_id": [_("Choose a member of the agency.")]})
+        if data.get("unit_id") is not None and db.session.scalar(select(Unit.id).where(
+                Unit.id == data["unit_id"], Unit.tenant_id == g.tenant.id)) is None:
+            raise ValidationError({"unit_id": [_("Choose a unit from the list.")]})
+    except ValidationError as err:
+        return None, _page(first_errors(err.messages), form, 400)
+    return data, None
+
+
+@bp.route("/profiles", methods=["POST"])
+@requires(Action.COMPETENCE_MANAGE)
+def profile():
+    data, refused = _load(ProfileSchema())
+    if refused:
+        return refused
+    services.save_profile(g.tenant.id, **data)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/qualifications", methods=["POST"])
+@requires(Action.COMPETENCE_MANAGE)
+def qualification():
+    data, refused = _load(QualificationSchema())
+    if refused:
+        return refused
+    db.session.add(Qualification(tenant_id=g.tenant.id, **data))
+    db.session.commit()
+    flash(_("Qualification recorded."), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/requirements", methods=["POST"])
+@requires(Action.COMPETENCE_MANAGE)
+def requirement():
+    data, refused = _load(RequirementSchema())
+    if refused:
+        return refused
+    db.session.add(CompetenceRequirement(tenant_id=g.tenant.id, **data))
+    db.session.commit()
+    flash(_("Requirement recorded."), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/qualifications/<int:qualification_id>/archive", methods=["GET", "POST"])
+@requires(Action.COMPETENCE_MANAGE)
+def archive_qualification(qualification_id: int):
+    item = db.session.scalar(select(Qualification).where(Qualification.id == qualification_id,
+                                                         Qualification.tenant_id == g.tenant.id))
+    if item is None:
+        abort(404)
+    return archive_flow(item, title=_("Archive this qualification?"), message=item.course, done=_("Archived."))

@@ -1,0 +1,273 @@
+"""Nonconformities with their corrective actions, "my actions", and the risk register."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from govqms.competence.services import members
+from govqms.core.forms import archive_flow, process_form
+from govqms.core.permissions import Action as Permission
+from govqms.core.schemas import first_errors
+from govqms.core.web import page_number, requires, workspace_blueprint
+from govqms.documents.services import today
+from govqms.extensions import db
+from govqms.improvement import services
+from govqms.improvement.models import (
+    DECISION_LABELS, NC_STATUS_LABELS, SOURCE_LABELS, Action, ActionStatus, Nonconformity, NcStatus, Risk,
+)
+from govqms.improvement.schemas import (
+    ActionSchema, AnalysisSchema, CompleteSchema, NonconformitySchema, RiskSchema, VerifySchema,
+)
+from govqms.tenancy.models import Unit
+
+bp = workspace_blueprint("improvement", __name__, "/improvement")
+
+
+@bp.app_context_processor
+def _labels():
+    return {"NC_STATUS_LABELS": NC_STATUS_LABELS, "NC_SOURCE_LABELS": SOURCE_LABELS,
+            "DECISION_LABELS": DECISION_LABELS}
+
+
+def _units():
+    return db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id, Unit.archived_at.is_(None))
+                              .order_by(Unit.code)).all()
+
+
+# --- nonconformities ---------------------------------------------------------------------------
+
+@bp.route("/nonconformities/")
+@requires(Permission.IMPROVEMENT_VIEW)
+def nonconformities():
+    status = request.args.get("status") or None
+    overdue = request.args.get("overdue") == "1"
+    query = (select(Nonconformity).where(Nonconformity.tenant_id == g.tenant.id)
+             .options(selectinload(Nonconformity.unit), selectinload(Nonconformity.actions))
+             .order_by(Nonconformity.found_on.desc(), Nonconformity.id.desc()))
+    if status == "not_closed":
+        query = query.where(Nonconformity.status != NcStatus.CLOSED)
+    elif status:
+        query = query.where(Nonconformity.status == status)
+    if overdue:
+        late_actions = select(Action.nonconformity_id).where(
+            Action.tenant_id == g.tenant.id, Action.status == ActionStatus.OPEN, Action.due_on < today())
+        query = query.where(Nonconformity.id.in_(late_actions))
+    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    return render_template("improvement/nonconformities.html", page=page, status=status, overdue=overdue,
+                           counts=services.action_counts(g.tenant.id), today=today())
+
+
+@bp.route("/nonconformities/new", methods=["GET", "POST"])
+@requires(Permission.NONCONFORMITIES_MANAGE)
+def new_nonconformity():
+    units = _units()
+
+    def on_valid(data):
+        if data["unit_id"] is not None and data["unit_id"] not in {u.id for u in units}:
+            return {"unit_id": _("Choose a unit from the list.")}
+        nc = services.raise_nonconformity(g.tenant.id, **data)
+        db.session.commit()
+        flash(_("Nonconformity recorded."), "success")
+        return redirect(url_for(".nonconformity", nc_id=nc.id))
+
+    form, errors, done = process_form(NonconformitySchema(), {"found_on": today().strftime("%d/%m/%Y"),
+                                                              "source": "self_found"}, on_valid)
+    if done is not None:
+        return done
+    return render_template("improvement/nc_form.html", form=form, errors=errors, units=units), 400 if errors else 200
+
+
+def _nc_or_404(nc_id: int) -> Nonconformity:
+    nc = db.session.scalar(select(Nonconformity).where(Nonconformity.id == nc_id,
+                                                       Nonconformity.tenant_id == g.tenant.id))
+    if nc is None:
+        abort(404)
+    return nc
+
+
+def _nc_page(nc: Nonconformity, errors: dict | None = None, form: dict | None = None, status: int = 200):
+    return render_template("improvement/nonconformity.html", nc=nc, errors=errors or {}, form=form or {},
+                           people=members(g.tenant.id), today=today()), status
+
+
+@bp.route("/nonconformities/<int:nc_id>")
+@requires(Permission.IMPROVEMENT_VIEW)
+def nonconformity(nc_id: int):
+    return _nc_page(_nc_or_404(nc_id))
+
+
+def _nc_step(nc_id: int, schema, run, success: str):
+    """One step on a nonconformity: record first (404), then the form, then the workflow's rules."""
+    nc = _nc_or_404(nc_id)
+    form = request.form.to_dict()
+    try:
+        data = schema.load(form)
+        run(nc, data)
+    except ValidationError as err:
+        return _nc_page(nc, first_errors(err.messages), form, 400)
+    except services.WorkflowRefused as err:
+        db.session.rollback()
+        flash(str(err), "danger")
+        return _nc_page(nc, {}, form, 409)
+    db.session.commit()
+    flash(success, "success")
+    return redirect(url_for(".nonconformity", nc_id=nc_id))
+
+
+@bp.route("/nonconformities/<int:nc_id>/analysis", methods=["POST"])
+@requires(Permission.NONCONFORMITIES_MANAGE)
+def analyse(nc_id: int):
+    return _nc_step(nc_id, AnalysisSchema(), lambda nc, d: services.analyse(nc, d["correction"], d["root_cause"]),
+                    _("Analysis recorded."))
+
+
+@bp.route("/nonconformities/<int:nc_id>/actions", methods=["POST"])
+@requires(Permission.NONCONFORMITIES_MANAGE)
+def add_action(nc_id: int):
+    def run(nc, data):
+        _check_owner(data["owner_id"])
+        services.add_action(g.tenant.id, nonconformity=nc, description=data["description"],
+                            owner_id=data["owner_id"], due_on=data["due_on"])
+
+    return _nc_step(nc_id, ActionSchema(), run, _("Action planned."))
+
+
+def _check_owner(owner_id: int | None) -> None:
+    if owner_id is not None and owner_id not in {p.id for p in members(g.tenant.id)}:
+        raise ValidationError({"owner_id": [_("Choose a member of the agency.")]})
+
+
+@bp.route("/nonconformities/<int:nc_id>/verify", methods=["POST"])
+@requires(Permission.NONCONFORMITIES_VERIFY)
+def verify(nc_id: int):
+    return _nc_step(nc_id, VerifySchema(), lambda nc, d: services.verify(nc, effective=d["effective"], note=d["note"],
+                                                                        user_id=current_user.id),
+                    _("Verification recorded."))
+
+
+@bp.route("/nonconformities/<int:nc_id>/close", methods=["POST"])
+@requires(Permission.NONCONFORMITIES_VERIFY)
+def close(nc_id: int):
+    return _nc_step(nc_id, CompleteSchema(), lambda nc, d: services.close(nc), _("Nonconformity closed."))
+
+
+# --- actions -------------------------------------------------------------------------------------
+
+@bp.route("/actions/")
+@requires(Permission.IMPROVEMENT_VIEW)
+def actions():
+    mine = request.args.get("all") != "1"
+    query = (select(Action).where(Action.tenant_id == g.tenant.id).options(selectinload(Action.owner))
+             .order_by(Action.status.desc(), Action.due_on))
+    if mine:
+        query = query.where(Action.owner_id == current_user.id)
+    if request.args.get("open") != "0":
+        query = query.where(Action.status == ActionStatus.OPEN)
+    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
+    return render_template("improvement/actions.html", page=page, mine=mine, today=today())
+
+
+@bp.route("/actions/<int:action_id>/complete", methods=["POST"])
+@requires(Permission.ACTIONS_UPDATE_OWN)
+def complete(action_id: int):
+    action = db.session.scalar(select(Action).where(Action.id == action_id, Action.tenant_id == g.tenant.id))
+    if action is None:
+        abort(404)
+    # Owners update their own actions; keepers of the QMS may record it for anyone.
+    if action.owner_id != current_user.id and not g.access.can(Permission.NONCONFORMITIES_MANAGE):
+        abort(403)
+    try:
+        data = CompleteSchema().load(request.form.to_dict())
+        services.complete_action(action, data["note"])
+    except (ValidationError, services.WorkflowRefused) as err:
+        db.session.rollback()
+        flash(str(err), "danger")
+        return redirect(request.referrer or url_for(".actions")), 303
+    db.session.commit()
+    flash(_("Action marked done."), "success")
+    target = url_for(".nonconformity", nc_id=action.nonconformity_id) if action.nonconformity_id else url_for(".actions")
+    return redirect(target)
+
+
+# --- risks ---------------------------------------------------------------------------------------
+
+@bp.route("/risks/")
+@requires(Permission.IMPROVEMENT_VIEW)
+def risks():
+    items = db.session.scalars(select(Risk).where(Risk.tenant_id == g.tenant.id, Risk.archived_at.is_(None))
+                               .options(selectinload(Risk.unit), selectinload(Risk.actions))).all()
+    items = sorted(items, key=lambda r: (-r.level, r.id))
+    return render_template("improvement/risks.html", risks=items, today=today())
+
+
+def _risk_or_404(risk_id: int) -> Risk:
+    risk = db.session.scalar(select(Risk).where(Risk.id == risk_id, Risk.tenant_id == g.tenant.id))
+    if risk is None:
+        abort(404)
+    return risk
+
+
+def _risk_form(risk: Risk | None):
+    units = _units()
+    keys = ("kind", "description", "process", "unit_id", "likelihood", "impact", "treatment")
+    initial = {k: ("" if getattr(risk, k) is None else getattr(risk, k)) for k in keys} if risk else {
+        "kind": "risk", "likelihood": 3, "impact": 3}
+
+    def on_valid(data):
+        if data["unit_id"] is not None and data["unit_id"] not in {u.id for u in units}:
+            return {"unit_id": _("Choose a unit from the list.")}
+        target = risk or Risk(tenant_id=g.tenant.id)
+        for key, value in data.items():
+            setattr(target, key, value)
+        db.session.add(target)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for(".risks"))
+
+    form, errors, done = process_form(RiskSchema(), initial, on_valid)
+    if done is not None:
+        return done
+    return render_template("improvement/risk_form.html", risk=risk, form=form, errors=errors, units=units,
+                           people=members(g.tenant.id)), 400 if errors else 200
+
+
+@bp.route("/risks/new", methods=["GET", "POST"])
+@requires(Permission.RISKS_MANAGE)
+def new_risk():
+    return _risk_form(None)
+
+
+@bp.route("/risks/<int:risk_id>/edit", methods=["GET", "POST"])
+@requires(Permission.RISKS_MANAGE)
+def edit_risk(risk_id: int):
+    return _risk_form(_risk_or_404(risk_id))
+
+
+@bp.route("/risks/<int:risk_id>/actions", methods=["POST"])
+@requires(Permission.RISKS_MANAGE)
+def risk_action(risk_id: int):
+    risk = _risk_or_404(risk_id)
+    try:
+        data = ActionSchema().load(request.form.to_dict())
+        _check_owner(data["owner_id"])
+        services.add_action(g.tenant.id, risk_id=risk.id, description=data["description"],
+                            owner_id=data["owner_id"], due_on=data["due_on"])
+    except ValidationError as err:
+        for message in first_errors(err.messages).values():
+            flash(message, "danger")
+        return risks(), 400
+    db.session.commit()
+    flash(_("Action planned."), "success")
+    return redirect(url_for(".risks"))
+
+
+@bp.route("/risks/<int:risk_id>/archive", methods=["GET", "POST"])
+@requires(Permission.RISKS_MANAGE)
+def archive_risk(risk_id: int):
+    risk = _risk_or_404(risk_id)
+    return archive_flow(risk, title=_("Archive this entry?"), message=risk.description,
+                        done=_("Archived."), back=".risks")

@@ -1,0 +1,156 @@
+"""The management review: inputs compiled from the records (not retyped), decisions, confirmation.
+
+``compile_inputs`` gathers what ISO 9001 clause 9.3.2 asks for, from the same services the pages
+use, so the numbers in the review are the numbers on the objectives, audits and actions pages.
+The result is stored with the review as a dated snapshot the meeting annotates.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from govqms.audits.models import Audit, AuditStatus, Finding, FindingType
+from govqms.documents.models import Document, DocumentStatus, Revision, RevisionStatus
+from govqms.documents.services import today
+from govqms.extensions import db
+from govqms.improvement.models import Action, ActionStatus, Nonconformity, NcStatus, Risk
+from govqms.improvement.services import action_counts
+from govqms.legal.models import LegalChange
+from govqms.legal.services import LegalStatus, status as legal_status
+from govqms.objectives import services as objectives
+from govqms.performance import services as performance
+from govqms.performance.models import on_time_rate, satisfaction_rate
+from govqms.reviews.models import ManagementReview
+
+SECTIONS = ("previous_actions", "changes", "objectives", "satisfaction", "service_results", "audits",
+            "nonconformities", "risks", "resources", "improvement")
+
+
+def _objectives(tenant_id: int, year: int, on: dt.date) -> dict:
+    items = objectives.objectives_of_year(tenant_id, year)
+    _, judgements = objectives.judge_all(tenant_id, items, on)
+    counts = {status: sum(1 for j in judgements.values() if j.status == status)
+              for status in ("on_track", "at_risk", "missed")}
+    return {"total": len(items), **counts,
+            "items": [{"statement": o.statement, "target": f"{o.comparator} {o.target:g} {o.unit_of_measure}".strip(),
+                       "latest": judgements[o.id].latest_value, "achievement": judgements[o.id].achievement,
+                       "status": judgements[o.id].status, "reason": judgements[o.id].reason} for o in items]}
+
+
+def _service(tenant_id: int, year: int) -> dict:
+    rows = performance.results_of_year(tenant_id, year)
+    totals = [sum(int(r[i] or 0) for r in rows) for i in range(1, 6)]
+    received, early, on_time, late, pending = totals
+    return {"received": received, "early": early, "on_time": on_time, "late": late, "pending": pending,
+            "on_time_rate": on_time_rate(early, on_time, late)}
+
+
+def _satisfaction(tenant_id: int, year: int) -> dict:
+    from govqms.performance.models import SatisfactionSurvey
+
+    responses, satisfied = db.session.execute(
+        select(func.coalesce(func.sum(SatisfactionSurvey.responses), 0),
+               func.coalesce(func.sum(SatisfactionSurvey.satisfied), 0))
+        .where(SatisfactionSurvey.tenant_id == tenant_id, SatisfactionSurvey.year == year)).one()
+    return {"responses": int(responses), "satisfied": int(satisfied),
+            "rate": satisfaction_rate(int(responses), int(satisfied))}
+
+
+def _audits(tenant_id: int, year: int) -> dict:
+    audits = db.session.scalars(select(Audit).where(Audit.tenant_id == tenant_id, Audit.year == year,
+                                                    Audit.archived_at.is_(None))).all()
+    findings = dict(db.session.execute(
+        select(Finding.type, func.count()).join(Audit, (Audit.id == Finding.audit_id)
+                                               & (Audit.tenant_id == Finding.tenant_id))
+        .where(Finding.tenant_id == tenant_id, Audit.year == year).group_by(Finding.type)).all())
+    return {"planned": len(audits), "reported": sum(1 for a in audits if a.status == AuditStatus.REPORTED),
+            "findings": {t.value: int(findings.get(t.value, 0)) for t in FindingType}}
+
+
+def _nonconformities(tenant_id: int, year: int, on: dt.date) -> dict:
+    by_status = dict(db.session.execute(
+        select(Nonconformity.status, func.count()).where(Nonconformity.tenant_id == tenant_id)
+        .group_by(Nonconformity.status)).all())
+    found = db.session.scalar(select(func.count()).select_from(Nonconformity).where(
+        Nonconformity.tenant_id == tenant_id, func.extract("year", Nonconformity.found_on) == year))
+    return {"found_this_year": found, "by_status": {s.value: int(by_status.get(s.value, 0)) for s in NcStatus},
+            **action_counts(tenant_id, on)}
+
+
+def _previous_actions(tenant_id: int, year: int, before: dt.date, on: dt.date) -> dict:
+    previous = db.session.scalar(select(ManagementReview).where(
+        ManagementReview.tenant_id == tenant_id, ManagementReview.meeting_on < before)
+        .order_by(ManagementReview.meeting_on.desc()))
+    if previous is None:
+        return {"review": None, "total": 0, "done": 0, "open": 0, "overdue": 0}
+    actions = db.session.scalars(select(Action).where(Action.tenant_id == tenant_id,
+                                                      Action.review_id == previous.id)).all()
+    return {"review": previous.meeting_on.isoformat(), "total": len(actions),
+            "done": sum(1 for a in actions if a.status == ActionStatus.DONE),
+            "open": sum(1 for a in actions if a.status == ActionStatus.OPEN),
+            "overdue": sum(1 for a in actions if a.overdue(on))}
+
+
+def _changes(tenant_id: int, year: int, on: dt.date) -> dict:
+    issued = db.session.scalar(select(func.count()).select_from(Revision).where(
+        Revision.tenant_id == tenant_id, Revision.status.in_([RevisionStatus.EFFECTIVE, RevisionStatus.SUPERSEDED]),
+        func.extract("year", Revision.effective_on) == year))
+    overdue_reviews = db.session.scalar(select(func.count()).select_from(Document).where(
+        Document.tenant_id == tenant_id, Document.status == DocumentStatus.EFFECTIVE, Document.next_review_on < on))
+    changes = db.session.scalars(select(LegalChange).where(LegalChange.tenant_id == tenant_id,
+                                                           LegalChange.archived_at.is_(None))).all()
+    this_year = [c for c in changes if c.effective_on.year == year]
+    return {"revisions_issued": issued, "document_reviews_overdue": overdue_reviews,
+            "legal_changes": len(this_year),
+            "legal_overdue": sum(1 for c in changes if legal_status(c, on) == LegalStatus.OVERDUE)}
+
+
+def _risks(tenant_id: int) -> dict:
+    risks = db.session.scalars(select(Risk).where(Risk.tenant_id == tenant_id, Risk.archived_at.is_(None))).all()
+    return {"total": len(risks), "high": sum(1 for r in risks if r.band == "high"),
+            "medium": sum(1 for r in risks if r.band == "medium"), "low": sum(1 for r in risks if r.band == "low"),
+            "opportunities": sum(1 for r in risks if r.kind == "opportunity")}
+
+
+def compile_inputs(tenant_id: int, year: int, meeting_on: dt.date, on: dt.date | None = None) -> dict:
+    on = on or today()
+    return {
+        "compiled_on": on.isoformat(),
+        "year": year,
+        "previous_actions": _previous_actions(tenant_id, year, meeting_on, on),
+        "changes": _changes(tenant_id, year, on),
+        "objectives": _objectives(tenant_id, year, on),
+        "satisfaction": _satisfaction(tenant_id, year),
+        "service_results": _service(tenant_id, year),
+        "audits": _audits(tenant_id, year),
+        "nonconformities": _nonconformities(tenant_id, year, on),
+        "risks": _risks(tenant_id),
+    }
+
+
+def create_review(tenant_id: int, *, year: int, meeting_on: dt.date, chair: str, attendees: str) -> ManagementReview:
+    review = ManagementReview(tenant_id=tenant_id, year=year, meeting_on=meeting_on, chair=chair, attendees=attendees,
+                              inputs=compile_inputs(tenant_id, year, meeting_on), inputs_compiled_on=today(),
+                              notes={})
+    db.session.add(review)
+    db.session.flush()
+    return review
+
+
+def recompile(review: ManagementReview) -> ManagementReview:
+    review.inputs = compile_inputs(review.tenant_id, review.year, review.meeting_on)
+    review.inputs_compiled_on = today()
+    db.session.flush()
+    return review
+
+
+def confirm_effectiveness(review: ManagementReview, user_id: int) -> ManagementReview:
+    review.effectiveness_confirmed, review.confirmed_by_id, review.confirmed_on = True, user_id, today()
+    db.session.flush()
+    return review
+
+
+def confirmed_years(tenant_id: int) -> set[int]:
+    return set(db.session.scalars(select(ManagementReview.year).where(
+        ManagementReview.tenant_id == tenant_id, ManagementReview.effectiveness_confirmed.is_(True))))

@@ -1,0 +1,146 @@
+"""Management reviews: inputs compiled by the app, the meeting's notes and decisions, confirmation, minutes."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from govqms.competence.services import members
+from govqms.core.forms import process_form
+from govqms.core.permissions import Action as Permission
+from govqms.core.schemas import first_errors
+from govqms.core.web import requires, workspace_blueprint
+from govqms.documents.services import today
+from govqms.extensions import db
+from govqms.improvement import services as improvement
+from govqms.improvement.models import Action
+from govqms.improvement.schemas import ActionSchema
+from govqms.jobs.services import enqueue
+from govqms.reviews import services
+from govqms.reviews.models import ManagementReview
+from govqms.reviews.schemas import NotesSchema, ReviewSchema
+
+bp = workspace_blueprint("reviews", __name__, "/reviews")
+
+
+@bp.app_context_processor
+def _helpers():
+    from govqms.improvement.models import DECISION_LABELS
+    from govqms.reviews.summary import section_lines, section_titles
+
+    return {"section_lines": section_lines, "section_titles": section_titles, "DECISION_LABELS": DECISION_LABELS}
+
+
+@bp.route("/")
+@requires(Permission.IMPROVEMENT_VIEW)
+def index():
+    reviews = db.session.scalars(select(ManagementReview).where(ManagementReview.tenant_id == g.tenant.id)
+                                 .order_by(ManagementReview.meeting_on.desc())).all()
+    return render_template("reviews/index.html", reviews=reviews)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Permission.REVIEWS_MANAGE)
+def create():
+    def on_valid(data):
+        review = services.create_review(g.tenant.id, **data)
+        db.session.commit()
+        flash(_("Review created; its inputs were compiled from the records."), "success")
+        return redirect(url_for(".detail", review_id=review.id))
+
+    initial = {"year": today().year, "meeting_on": today().strftime("%d/%m/%Y")}
+    form, errors, done = process_form(ReviewSchema(), initial, on_valid)
+    if done is not None:
+        return done
+    return render_template("reviews/form.html", form=form, errors=errors), 400 if errors else 200
+
+
+def _review_or_404(review_id: int) -> ManagementReview:
+    review = db.session.scalar(select(ManagementReview).where(ManagementReview.id == review_id,
+                                                              ManagementReview.tenant_id == g.tenant.id))
+    if review is None:
+        abort(404)
+    return review
+
+
+def _page(review: ManagementReview, errors=None, form=None, status: int = 200):
+    decisions = db.session.scalars(select(Action).where(Action.tenant_id == g.tenant.id,
+                                                        Action.review_id == review.id)
+                                   .options(selectinload(Action.owner)).order_by(Action.id)).all()
+    return render_template("reviews/detail.html", review=review, decisions=decisions, sections=services.SECTIONS,
+                           people=members(g.tenant.id), errors=errors or {}, form=form or {}, today=today()), status
+
+
+@bp.route("/<int:review_id>")
+@requires(Permission.IMPROVEMENT_VIEW)
+def detail(review_id: int):
+    return _page(_review_or_404(review_id))
+
+
+@bp.route("/<int:review_id>/notes", methods=["POST"])
+@requires(Permission.REVIEWS_MANAGE)
+def notes(review_id: int):
+    review = _review_or_404(review_id)
+    try:
+        data = NotesSchema().load(request.form.to_dict())
+    except ValidationError as err:
+        return _page(review, first_errors(err.messages), request.form.to_dict(), 400)
+    review.notes = {section: request.form.get(f"note-{section}", "").strip()[:5000] for section in services.SECTIONS}
+    review.conclusion = data["conclusion"]
+    db.session.commit()
+    flash(_("Notes saved."), "success")
+    return redirect(url_for(".detail", review_id=review_id))
+
+
+@bp.route("/<int:review_id>/recompile", methods=["POST"])
+@requires(Permission.REVIEWS_MANAGE)
+def recompile(review_id: int):
+    review = _review_or_404(review_id)
+    if review.effectiveness_confirmed:
+        abort(403)  # a confirmed review's inputs are the record of that meeting
+    services.recompile(review)
+    db.session.commit()
+    flash(_("Inputs compiled again from today's records."), "success")
+    return redirect(url_for(".detail", review_id=review_id))
+
+
+@bp.route("/<int:review_id>/decisions", methods=["POST"])
+@requires(Permission.REVIEWS_MANAGE)
+def decision(review_id: int):
+    review = _review_or_404(review_id)
+    form = request.form.to_dict()
+    try:
+        data = ActionSchema().load(form)
+        if data["category"] is None:
+            raise ValidationError({"category": [_("Choose a category.")]})
+        if data["owner_id"] is not None and data["owner_id"] not in {p.id for p in members(g.tenant.id)}:
+            raise ValidationError({"owner_id": [_("Choose a member of the agency.")]})
+        improvement.add_action(g.tenant.id, review_id=review.id, **data)
+    except ValidationError as err:
+        return _page(review, first_errors(err.messages), form, 400)
+    db.session.commit()
+    flash(_("Decision recorded with its action."), "success")
+    return redirect(url_for(".detail", review_id=review_id))
+
+
+@bp.route("/<int:review_id>/confirm", methods=["POST"])
+@requires(Permission.REVIEWS_CONFIRM)
+def confirm(review_id: int):
+    review = _review_or_404(review_id)
+    services.confirm_effectiveness(review, current_user.id)
+    db.session.commit()
+    flash(_("The effectiveness of the QMS for %(year)s is confirmed.", year=review.year), "success")
+    return redirect(url_for(".detail", review_id=review_id))
+
+
+@bp.route("/<int:review_id>/docx", methods=["POST"])
+@requires(Permission.IMPROVEMENT_VIEW)
+def minutes(review_id: int):
+    review = _review_or_404(review_id)
+    job = enqueue("reviews.minutes_docx", tenant_id=g.tenant.id, user_id=current_user.id, review_id=review.id,
+                  locale=str(get_locale()))
+    return redirect(url_for("jobs.show", job_id=job.id))
