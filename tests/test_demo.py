@@ -63,3 +63,24 @@ def test_demo_logins_work(app, demo):
     for email, _ in demo.logins:
         client = login(app.test_client(), email, "demo-pass-123")
         assert client.get("/").status_code == 200
+
+
+def test_demo_agencies_show_every_compliance_state(app, demo, system_scope):
+    from govqms.compliance.engine import evaluate
+    from govqms.extensions import db
+    from govqms.tenancy.models import Tenant
+
+    tenants = {t.slug: t for t in db.session.scalars(select(Tenant))}
+    statuses = evaluate([t.id for t in tenants.values() if t.status == "active"])
+
+    def check(slug, rule):
+        return next(c for c in statuses[tenants[slug].id].checks if c.rule == rule)
+
+    assert statuses[tenants["kh-so-tuphap"].id].level == "green"
+    assert check("kh-so-taichinh", "certification").result == "due_soon"
+    assert check("kh-so-xaydung", "certification").result == "overdue"
+    assert check("kh-so-congthuong", "edition").result == "overdue"
+    assert check("kh-so-congthuong", "declaration").result == "overdue"
+    assert tenants["kh-so-tttt"].status == "merged" and tenants["kh-so-tttt"].id not in statuses
+    levels = {s.level for s in statuses.values()}
+    assert {"green", "red"} <= levels  # the province shows agencies in order and agencies with gaps

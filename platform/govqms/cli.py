@@ -211,7 +211,25 @@ def tenants_invite_command(email: str) -> None:
     click.echo(invitation_link(token) + ("  (emailed)" if mailed else ""))
 
 
-COMMANDS = (demo_command, worker_command, grant_app_role_command, create_operator_command, tenants_group)
+@click.group("compliance")
+def compliance_group() -> None:
+    """The computed compliance status of agencies."""
+
+
+@compliance_group.command("snapshot")
+@system_command
+def compliance_snapshot_command() -> None:
+    """Keep today's status of every active agency (the daily job does the same)."""
+    from govqms.compliance.services import active_tenant_ids, snapshot
+    from govqms.extensions import db
+
+    count = snapshot(active_tenant_ids())
+    db.session.commit()
+    click.echo(f"snapshot of {count} agencies")
+
+
+COMMANDS = (demo_command, worker_command, grant_app_role_command, create_operator_command, tenants_group,
+            compliance_group)
 
 
 def init_app(app) -> None:

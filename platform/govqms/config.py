@@ -77,6 +77,8 @@ def load_config(instance_path: Path) -> dict:
         "SMTP_URL": os.environ.get("GOVQMS_SMTP_URL") or None,
         "MAIL_FROM": os.environ.get("GOVQMS_MAIL_FROM", "GovQMS <no-reply@govqms.local>"),
         "INVITATION_DAYS": _int("GOVQMS_INVITATION_DAYS", 7),
+        # A compliance check turns "due soon" this many days before its due date.
+        "COMPLIANCE_DUE_SOON_DAYS": _int("GOVQMS_DUE_SOON_DAYS", 30),
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

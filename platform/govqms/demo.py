@@ -54,6 +54,12 @@ def load_demo(password: str) -> DemoReport:
             user.set_password(password, method=method)
     db.session.commit()
     enrich_registers(report)
+    from govqms.compliance.services import active_tenant_ids, snapshot
+    from govqms.documents.services import today
+
+    report.changes += _states(today())
+    snapshot(active_tenant_ids())  # today's status, so the history starts with the demo
+    db.session.commit()
     return report
 
 
@@ -387,3 +393,62 @@ def _improvement(tenant, drafter: User, reviewer: User, approver: User, today_: 
             reviews.confirm_effectiveness(review, approver.id)
         changes += 1
     return changes + len(risk_rows)
+
+
+# --- agencies in every compliance state ------------------------------------------------------
+
+#: slug → the state the demo gives it (README lists them; a test checks them)
+STATES = {
+    "kh-so-tuphap": "green",                  # audited, reviewed, declared, confirmed: all in order
+    "kh-so-taichinh": "surveillance_due",     # certified; the yearly surveillance audit is close
+    "kh-so-xaydung": "recertification_overdue",  # the certificate has expired
+    "kh-so-congthuong": "declared_2008",      # declared on TCVN ISO 9001:2008, transition overdue
+}
+
+
+def _states(today_: dt.date) -> int:
+    from govqms.audits.models import Audit
+    from govqms.conformity.models import Certificate, Declaration
+    from govqms.conformity.services import declare
+    from govqms.core.tenancy import TenantScope, scoped
+    from govqms.reviews.models import ManagementReview
+    from govqms.tenancy.models import Tenant
+
+    changes = 0
+    for slug, state in STATES.items():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+        if tenant is None or db.session.scalar(select(Declaration.id).where(Declaration.tenant_id == tenant.id)
+                                               .limit(1)):
+            continue
+        with scoped(TenantScope.tenant(tenant.id), db.session):
+            if state == "declared_2008":
+                declare(tenant.id, decision_number="45/QĐ-SCT", decided_on=dt.date(2017, 3, 20), edition="2008",
+                        dost_notified_on=dt.date(2017, 3, 25), posted_at_office=True, published_online=True)
+            else:
+                declare(tenant.id, decision_number=f"{20 + len(slug)}/QĐ-{slug[3:].upper()}",
+                        decided_on=dt.date(2022, 4, 15), edition="2015", dost_notified_on=dt.date(2022, 4, 20),
+                        posted_at_office=True, published_online=True)
+            if state == "green":
+                held = today_ - dt.timedelta(days=60)
+                db.session.add_all([
+                    Audit(tenant_id=tenant.id, year=held.year, title=f"Đánh giá nội bộ HTQLCL năm {held.year}",
+                          planned_start=held, planned_end=held, actual_start=held, actual_end=held,
+                          status="reported", clauses=["4.4", "9.2"], unit_ids=[], process_ids=[], team_ids=[],
+                          conclusion="Hệ thống được duy trì phù hợp."),
+                    ManagementReview(tenant_id=tenant.id, year=today_.year, meeting_on=today_ - dt.timedelta(days=30),
+                                     chair="Giám đốc Sở", inputs={}, notes={}, effectiveness_confirmed=True,
+                                     confirmed_on=today_ - dt.timedelta(days=30),
+                                     conclusion="Hệ thống quản lý chất lượng duy trì có hiệu lực."),
+                ])
+            elif state == "surveillance_due":
+                issued = today_ - dt.timedelta(days=350)
+                db.session.add(Certificate(tenant_id=tenant.id, body="Trung tâm Chứng nhận Phù hợp (QUACERT)",
+                                           number="HT 3021.25", edition="2015", scope="Giải quyết TTHC",
+                                           issued_on=issued, expires_on=issued.replace(year=issued.year + 3)))
+            elif state == "recertification_overdue":
+                db.session.add(Certificate(tenant_id=tenant.id, body="Trung tâm Chứng nhận Phù hợp (QUACERT)",
+                                           number="HT 1187.21", edition="2015", scope="Giải quyết TTHC",
+                                           issued_on=dt.date(2021, 5, 4), expires_on=dt.date(2024, 5, 3)))
+            db.session.commit()
+        changes += 1
+    return changes

@@ -52,6 +52,7 @@ def make_b1_records(world, owner_id: int) -> dict[str, int]:
     from govqms.procedures.services import save as save_procedure
     from govqms.audits.models import Audit
     from govqms.competence.models import Qualification
+    from govqms.conformity.models import Certificate, Declaration
     from govqms.core.storage import get_storage
     from govqms.improvement.models import Action, Nonconformity, Risk
     from govqms.objectives.models import Measurement, Objective
@@ -96,7 +97,12 @@ def make_b1_records(world, owner_id: int) -> dict[str, int]:
                                   inputs={}, notes={})
         qualification = Qualification(tenant_id=tenant_id, user_id=owner_id, kind="internal_auditor", course="x",
                                       completed_on=dt.date(2024, 1, 1))
-        db.session.add_all([audit, nc, risk, review, qualification])
+        declaration = Declaration(tenant_id=tenant_id, decision_number="B", decided_on=dt.date(2025, 1, 1),
+                                  edition="2015", file_key=get_storage().put(tenant_id, b"secret of b1"),
+                                  file_name="b.pdf")
+        certificate = Certificate(tenant_id=tenant_id, body="B", number="B", edition="2015",
+                                  issued_on=dt.date(2025, 1, 1), expires_on=dt.date(2028, 1, 1))
+        db.session.add_all([audit, nc, risk, review, qualification, declaration, certificate])
         db.session.flush()
         action = Action(tenant_id=tenant_id, nonconformity_id=nc.id, description="Việc của B", owner_id=owner_id,
                         due_on=dt.date(2025, 2, 1))
@@ -107,7 +113,8 @@ def make_b1_records(world, owner_id: int) -> dict[str, int]:
                 "objective_id": objective.id, "measurement_id": measurement.id, "result_id": result.id,
                 "survey_id": survey.id, "digest": hashlib.sha256(upload).hexdigest(), "audit_id": audit.id,
                 "nc_id": nc.id, "action_id": action.id, "risk_id": risk.id, "review_id": review.id,
-                "qualification_id": qualification.id}
+                "qualification_id": qualification.id, "declaration_id": declaration.id,
+                "certificate_id": certificate.id}
 
 
 def _rules(app):

@@ -19,6 +19,7 @@ class NcSource(StrEnum):
     COMPLAINT = "complaint"
     MANAGEMENT_REVIEW = "management_review"
     SELF_FOUND = "self_found"
+    CERTIFICATION_AUDIT = "certification_audit"
 
 
 class NcStatus(StrEnum):
@@ -32,7 +33,8 @@ class NcStatus(StrEnum):
 
 SOURCE_LABELS = {NcSource.INTERNAL_AUDIT: _l("Internal audit"),
                  NcSource.PROVINCIAL_INSPECTION: _l("Provincial inspection"), NcSource.COMPLAINT: _l("Complaint"),
-                 NcSource.MANAGEMENT_REVIEW: _l("Management review"), NcSource.SELF_FOUND: _l("Found by the agency")}
+                 NcSource.MANAGEMENT_REVIEW: _l("Management review"), NcSource.SELF_FOUND: _l("Found by the agency"),
+                 NcSource.CERTIFICATION_AUDIT: _l("Certification body audit")}
 NC_STATUS_LABELS = {NcStatus.OPEN: _l("Open"), NcStatus.ANALYSED: _l("Cause analysed"),
                     NcStatus.ACTIONS_PLANNED: _l("Actions planned"), NcStatus.IMPLEMENTED: _l("Implemented"),
                     NcStatus.VERIFIED: _l("Verified effective"), NcStatus.CLOSED: _l("Closed")}

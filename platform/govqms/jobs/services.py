@@ -33,18 +33,20 @@ class TaskSpec:
     name: str
     func: Callable[..., Any]
     read_only: bool
+    #: runs across every agency (platform-wide work such as the daily snapshot), never for a user
+    system: bool = False
 
 
 _registry: dict[str, TaskSpec] = {}
 
 
-def task(name: str, *, read_only: bool = True):
+def task(name: str, *, read_only: bool = True, system: bool = False):
     """Register a task under a stable name (the name is stored on the job)."""
 
     def decorator(func):
         if name in _registry and _registry[name].func is not func:
             raise ValueError(f"task {name!r} registered twice")
-        _registry[name] = TaskSpec(name, func, read_only)
+        _registry[name] = TaskSpec(name, func, read_only, system)
         return func
 
     return decorator
@@ -131,9 +133,9 @@ def enqueue(task_name: str, *, tenant_id: int | None, user_id: int | None, **par
     return job
 
 
-def _job_scope(job: Job) -> TenantScope:
+def _job_scope(job: Job, spec: TaskSpec) -> TenantScope:
     if job.tenant_id is None:
-        return TenantScope.none()
+        return TenantScope.system() if spec.system else TenantScope.none()
     return TenantScope.tenant(job.tenant_id, read_only=job.read_only)
 
 
@@ -152,7 +154,7 @@ def run_job(job_id: str) -> str | None:
         db.session.commit()
         actor = _actor_for(job)
     try:
-        with scoped(_job_scope(job)), acting_as(actor):
+        with scoped(_job_scope(job, spec)), acting_as(actor):
             # The scope changed after the transaction began: refresh it for PostgreSQL.
             tenancy.refresh_database_scope(db.session)
             ids = {"tenant_id": job.tenant_id} if job.tenant_id is not None else {}
