@@ -166,3 +166,29 @@ def test_ten_thousand_rows_on_redis_with_progress(app, backend, world):
             db.session.commit()
     finally:
         app.config.update(REDIS_URL=None, JOB_QUEUE="govqms")
+
+
+def test_months_entered_by_hand(world, login_as, system_scope):
+    from govqms.extensions import db
+    from govqms.performance.models import SatisfactionSurvey, ServiceResult
+
+    client = login_as("a1_secretary")
+    month = {"period": "03/2025", "received": "10", "resolved_early": "2", "resolved_on_time": "7",
+             "resolved_late": "1", "pending": "0"}
+    assert client.post(f"/t/{world.a1}/performance/results/new", data=month).status_code == 302
+    assert client.post(f"/t/{world.a1}/performance/results/new", data=month).status_code == 400  # same month
+    wrong = client.post(f"/t/{world.a1}/performance/results/new", data={**month, "period": "04/2025", "pending": "5"})
+    assert wrong.status_code == 400  # the totals do not add up
+    result = db.session.scalar(select(ServiceResult).where(ServiceResult.tenant_id == world.tenant_ids["a1"]))
+    edited = client.post(f"/t/{world.a1}/performance/results/{result.id}/edit",
+                         data={**month, "resolved_late": "0", "resolved_on_time": "8"})
+    assert edited.status_code == 302
+    db.session.refresh(result)
+    assert (result.resolved_on_time, result.resolved_late) == (8, 0)
+    survey = {"period": "03/2025", "responses": "54", "satisfied": "54"}
+    assert client.post(f"/t/{world.a1}/performance/surveys/new", data=survey).status_code == 302
+    assert client.post(f"/t/{world.a1}/performance/surveys/new",
+                       data={**survey, "period": "04/2025", "satisfied": "60"}).status_code == 400
+    assert db.session.scalar(select(SatisfactionSurvey.satisfied).where(
+        SatisfactionSurvey.tenant_id == world.tenant_ids["a1"])) == 54
+    assert "100.0%" in client.get(f"/t/{world.a1}/performance/?year=2025").text

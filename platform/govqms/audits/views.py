@@ -16,7 +16,7 @@ from govqms.competence.services import qualified_auditors
 from govqms.core.forms import form_data
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
-from govqms.core.web import requires, workspace_blueprint
+from govqms.core.web import requires, workspace_blueprint, year_arg
 from govqms.documents.models import Document, DocumentKind, DocumentStatus
 from govqms.documents.services import today
 from govqms.extensions import db
@@ -32,15 +32,11 @@ def _labels():
     return {"AUDIT_STATUS_LABELS": AUDIT_STATUS_LABELS, "FINDING_LABELS": FINDING_LABELS}
 
 
-def _year() -> int:
-    raw = request.args.get("year", "")
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else today().year
-
 
 @bp.route("/")
 @requires(Action.IMPROVEMENT_VIEW)
 def index():
-    year = _year()
+    year = year_arg()
     audits = db.session.scalars(select(Audit).where(Audit.tenant_id == g.tenant.id, Audit.year == year,
                                                     Audit.archived_at.is_(None)).order_by(Audit.planned_start)).all()
     return render_template("audits/index.html", year=year, audits=audits)
@@ -71,7 +67,7 @@ def _form(audit: Audit | None):
                 "team_ids": [str(i) for i in audit.team_ids], "unit_ids": [str(i) for i in audit.unit_ids],
                 "process_ids": [str(i) for i in audit.process_ids], "clauses": list(audit.clauses)}
     else:
-        form = {"year": _year(), "clauses": [c for c, _, _ in choices["clauses"] if "." not in c]}
+        form = {"year": year_arg(), "clauses": [c for c, _, _ in choices["clauses"] if "." not in c]}
     errors = {}
     if request.method == "POST":
         form = form_data(LIST_FIELDS)

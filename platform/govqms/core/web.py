@@ -113,6 +113,14 @@ def requires(action: Action):
     return decorator
 
 
+def year_arg(source=None) -> int:
+    """The ``year`` asked for (query string, or *source* such as a form), this year by default."""
+    from govqms.documents.services import today
+
+    raw = (source if source is not None else request.args).get("year", "")
+    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else today().year
+
+
 def page_number() -> int:
     try:
         return max(1, int(request.args.get("page", 1)))

@@ -15,7 +15,7 @@ from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import requires, workspace_blueprint
+from govqms.core.web import requires, workspace_blueprint, year_arg
 from govqms.documents.services import today
 from govqms.extensions import db
 from govqms.objectives import rules, services
@@ -35,15 +35,11 @@ def _labels():
             "SOURCE_LABELS": SOURCE_LABELS}
 
 
-def _year() -> int:
-    raw = request.args.get("year", "")
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else today().year
-
 
 @bp.route("/")
 @requires(Action.OBJECTIVES_VIEW)
 def index():
-    year = _year()
+    year = year_arg()
     objectives = services.objectives_of_year(g.tenant.id, year)
     values, judgements = services.judge_all(g.tenant.id, objectives)
     return render_template("objectives/index.html", year=year, objectives=objectives, values=values,
@@ -73,7 +69,7 @@ def _form(objective: Objective | None):
     if objective is not None:
         initial = {k: ("" if getattr(objective, k) is None else getattr(objective, k)) for k in keys}
     else:
-        initial = {"year": _year(), "comparator": ">=", "frequency": "quarterly", "source": "typed"}
+        initial = {"year": year_arg(), "comparator": ">=", "frequency": "quarterly", "source": "typed"}
 
     def on_valid(data):
         if data["unit_id"] is not None and data["unit_id"] not in {u.id for u in units}:
@@ -117,7 +113,7 @@ def archive(objective_id: int):
 @bp.route("/copy", methods=["GET", "POST"])
 @requires(Action.OBJECTIVES_MANAGE)
 def copy_year():
-    year = _year()
+    year = year_arg()
     if request.method == "GET":
         return confirm_page(title=_("Copy the objectives of %(year)s into %(next)s?", year=year, next=year + 1),
                             message=_("Statements, targets, owners and plans are copied, without measurements. "

@@ -14,8 +14,7 @@ from govqms.core.imports import read_table
 from govqms.core.permissions import Action
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import requires, workspace_blueprint
-from govqms.documents.services import today
+from govqms.core.web import requires, workspace_blueprint, year_arg
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.objectives import services as objectives
@@ -29,15 +28,11 @@ blueprints = [bp, dashboard_bp]
 IMPORT_TYPES = ("csv", "xlsx")
 
 
-def _year() -> int:
-    raw = request.args.get("year", "")
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else today().year
-
 
 @bp.route("/")
 @requires(Action.OBJECTIVES_VIEW)
 def index():
-    year = _year()
+    year = year_arg()
     months = services.results_of_year(g.tenant.id, year)
     surveys = db.session.scalars(select(SatisfactionSurvey).where(
         SatisfactionSurvey.tenant_id == g.tenant.id, SatisfactionSurvey.year == year)
@@ -50,32 +45,40 @@ def _period_text(year: int, month: int) -> str:
     return f"{month:02d}/{year}"
 
 
-def _result_form(result: ServiceResult | None):
-    keys = ("procedure_code", "received", "resolved_early", "resolved_on_time", "resolved_late", "pending")
-    initial = ({"period": _period_text(result.year, result.month), **{k: getattr(result, k) for k in keys}}
-               if result else {})
+def _monthly_form(model, record, schema, fields: tuple[str, ...], template: str, saved):
+    """The form of one month's record (service results or a survey): one per month (and procedure)."""
+    initial = ({"period": _period_text(record.year, record.month), **{k: getattr(record, k) for k in fields}}
+               if record else {})
 
     def on_valid(data):
         year, month = data.pop("period")
-        duplicate = db.session.scalar(select(ServiceResult.id).where(
-            ServiceResult.tenant_id == g.tenant.id, ServiceResult.year == year, ServiceResult.month == month,
-            ServiceResult.procedure_code == data["procedure_code"]))
-        if duplicate is not None and (result is None or duplicate != result.id):
+        clash = select(model.id).where(model.tenant_id == g.tenant.id, model.year == year, model.month == month)
+        if "procedure_code" in data:
+            clash = clash.where(model.procedure_code == data["procedure_code"])
+        duplicate = db.session.scalar(clash)
+        if duplicate is not None and (record is None or duplicate != record.id):
             return {"period": _("This month is already recorded; edit it instead.")}
-        target = result or ServiceResult(tenant_id=g.tenant.id)
+        target = record or model(tenant_id=g.tenant.id)
         target.year, target.month = year, month
         for key, value in data.items():
             setattr(target, key, value)
         db.session.add(target)
         db.session.commit()
-        flash(_("Results of %(period)s saved.", period=_period_text(year, month)), "success")
+        flash(saved(_period_text(year, month)), "success")
         return redirect(url_for(".index", year=year))
 
-    form, errors, done = process_form(ServiceResultSchema(), initial, on_valid)
+    form, errors, done = process_form(schema, initial, on_valid)
     if done is not None:
         return done
-    return render_template("performance/result_form.html", result=result, form=form, errors=errors), \
-        400 if errors else 200
+    return render_template(template, record=record, form=form, errors=errors), 400 if errors else 200
+
+
+RESULT_FIELDS = ("procedure_code", "received", "resolved_early", "resolved_on_time", "resolved_late", "pending")
+
+
+def _result_form(result: ServiceResult | None):
+    return _monthly_form(ServiceResult, result, ServiceResultSchema(), RESULT_FIELDS, "performance/result_form.html",
+                         lambda period: _("Results of %(period)s saved.", period=period))
 
 
 @bp.route("/results/new", methods=["GET", "POST"])
@@ -95,30 +98,8 @@ def edit_result(result_id: int):
 
 
 def _survey_form(survey: SatisfactionSurvey | None):
-    initial = ({"period": _period_text(survey.year, survey.month), "responses": survey.responses,
-                "satisfied": survey.satisfied, "note": survey.note} if survey else {})
-
-    def on_valid(data):
-        year, month = data.pop("period")
-        duplicate = db.session.scalar(select(SatisfactionSurvey.id).where(
-            SatisfactionSurvey.tenant_id == g.tenant.id, SatisfactionSurvey.year == year,
-            SatisfactionSurvey.month == month))
-        if duplicate is not None and (survey is None or duplicate != survey.id):
-            return {"period": _("This month is already recorded; edit it instead.")}
-        target = survey or SatisfactionSurvey(tenant_id=g.tenant.id)
-        target.year, target.month = year, month
-        for key, value in data.items():
-            setattr(target, key, value)
-        db.session.add(target)
-        db.session.commit()
-        flash(_("Survey of %(period)s saved.", period=_period_text(year, month)), "success")
-        return redirect(url_for(".index", year=year))
-
-    form, errors, done = process_form(SurveySchema(), initial, on_valid)
-    if done is not None:
-        return done
-    return render_template("performance/survey_form.html", survey=survey, form=form, errors=errors), \
-        400 if errors else 200
+    return _monthly_form(SatisfactionSurvey, survey, SurveySchema(), ("responses", "satisfied", "note"),
+                         "performance/survey_form.html", lambda period: _("Survey of %(period)s saved.", period=period))
 
 
 @bp.route("/surveys/new", methods=["GET", "POST"])
@@ -197,7 +178,7 @@ def import_mapping(digest: str):
 @dashboard_bp.route("/")
 @requires(Action.OBJECTIVES_VIEW)
 def dashboard():
-    year = _year()
+    year = year_arg()
     objective_list = objectives.objectives_of_year(g.tenant.id, year)
     values, judgements = objectives.judge_all(g.tenant.id, objective_list)
     series = services.month_series(g.tenant.id, year)
@@ -211,11 +192,6 @@ def dashboard():
 @dashboard_bp.route("/export", methods=["POST"])
 @requires(Action.OBJECTIVES_VIEW)
 def export():
-    job = enqueue("performance.export_year", tenant_id=g.tenant.id, user_id=current_user.id, year=_year_form(),
-                  locale=str(get_locale()))
+    job = enqueue("performance.export_year", tenant_id=g.tenant.id, user_id=current_user.id,
+                  year=year_arg(request.form), locale=str(get_locale()))
     return redirect(url_for("jobs.show", job_id=job.id))
-
-
-def _year_form() -> int:
-    raw = request.form.get("year", "")
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else today().year
