@@ -79,7 +79,7 @@ def test_province_counts_before_and_after_the_merge_date(cli, world, login_as):
 
     def in_scope(day):
         page = client.get(f"/o/{world.p1}/?on={day}")
-        return int(page.text.split('data-testid="in-scope">', 1)[1].split("<", 1)[0])
+        return int(page.text.split('data-testid="in-scope" data-count="', 1)[1].split('"', 1)[0])
 
     before_merge = in_scope("01/05/2025")
     assert cli("tenants", "merge", world.a2, world.a1, "--on", "2025-06-01").exit_code == 0

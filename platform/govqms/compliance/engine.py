@@ -72,6 +72,7 @@ class Facts:
     undeclared_procedures: int = 0
     legal_unapplied: list[tuple[int, dt.date]] = field(default_factory=list)     # (id, effective)
     inspection_ncs: list[tuple[int, dt.date]] = field(default_factory=list)      # open: (id, report due)
+    actions_open: int = 0
     actions_overdue: int = 0
     actions_due_soon: int = 0
     actions_next_due: dt.date | None = None
@@ -141,13 +142,14 @@ def gather(tenant_ids: list[int], on: dt.date, due_soon_days: int) -> dict[int, 
                    Nonconformity.status.not_in([NcStatus.VERIFIED, NcStatus.CLOSED, NcStatus.IMPLEMENTED]),
                    Nonconformity.due_on.is_not(None))):
         facts[tenant_id].inspection_ncs.append((nc_id, due))
-    for tenant_id, overdue, due_soon, next_due in db.session.execute(
-            select(Action.tenant_id, func.sum(case((Action.due_on < on, 1), else_=0)),
+    for tenant_id, open_, overdue, due_soon, next_due in db.session.execute(
+            select(Action.tenant_id, func.count(), func.sum(case((Action.due_on < on, 1), else_=0)),
                    func.sum(case((and_(Action.due_on >= on, Action.due_on <= soon), 1), else_=0)),
                    func.min(Action.due_on))
             .where(Action.tenant_id.in_(ids), Action.status == ActionStatus.OPEN).group_by(Action.tenant_id)):
         f = facts[tenant_id]
-        f.actions_overdue, f.actions_due_soon, f.actions_next_due = int(overdue or 0), int(due_soon or 0), next_due
+        f.actions_open, f.actions_overdue, f.actions_due_soon = open_, int(overdue or 0), int(due_soon or 0)
+        f.actions_next_due = next_due
     for tenant_id, overdue, due_soon, next_due in db.session.execute(
             select(Document.tenant_id, func.sum(case((Document.next_review_on < on, 1), else_=0)),
                    func.sum(case((and_(Document.next_review_on >= on, Document.next_review_on <= soon), 1),
@@ -332,6 +334,7 @@ class Status:
     tenant_id: int
     level: Level
     checks: list[Check]
+    facts: Facts | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -358,5 +361,5 @@ def evaluate(tenant_ids: list[int], on: dt.date | None = None) -> dict[int, Stat
     statuses = {}
     for tenant_id, f in facts.items():
         checks = [rule(f, ctx) for _key, _label, rule in RULES]
-        statuses[tenant_id] = Status(tenant_id, level_of(checks), checks)
+        statuses[tenant_id] = Status(tenant_id, level_of(checks), checks, f)
     return statuses

@@ -197,6 +197,24 @@ def _record(session: Session, flush_context) -> None:
         session.connection().execute(ActivityEntry.__table__.insert(), rows)
 
 
+#: The one kind of entry that records a read, not a change: an overseer opening an agency.
+OVERSIGHT_VIEW = "oversight_view"
+
+
+def record_oversight_view(session: Session, tenant_id: int, path: str) -> None:
+    """Write into the agency's log that the current actor (an overseer) opened *path*.
+
+    The overseer's scope is read-only, so this goes past the ORM's write guard on purpose;
+    on PostgreSQL the activity log's insert policy admits exactly this kind of entry for a
+    visible tenant (migration 0007)."""
+    actor = current_actor()
+    session.connection().execute(ActivityEntry.__table__.insert(), [{
+        "tenant_id": tenant_id, "at": utcnow(), "actor_id": actor.user_id, "actor_label": actor.label,
+        "entity": "tenant", "entity_id": str(tenant_id), "action": OVERSIGHT_VIEW, "changes": {},
+        "note": path[:1000],
+    }])
+
+
 def install(session_class=Session) -> None:
     if getattr(session_class, "_govqms_activity_installed", False):
         return
@@ -247,7 +265,7 @@ def _action_labels():
         "restore": _l("restored"), "submit": _l("sent for review"), "review": _l("reviewed"),
         "return": _l("returned to the drafter"), "approve": _l("approved"), "take_effect": _l("put in force"),
         "supersede": _l("superseded"), "obsolete": _l("made obsolete"), "merge": _l("merged"),
-        "unmerge": _l("merge undone"),
+        "unmerge": _l("merge undone"), OVERSIGHT_VIEW: _l("opened by an overseer"),
     }
 
 

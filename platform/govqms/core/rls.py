@@ -48,6 +48,27 @@ def activity_policy_statements(table: str = "activity_entry") -> list[str]:
     ]
 
 
+def activity_oversight_view_statements(table: str = "activity_entry") -> list[str]:
+    """Let a read-only overseer append the one entry that records their visit to an agency
+    they can see (``action = 'oversight_view'``); any other entry still needs write access."""
+    visible = VISIBLE.format(col="tenant_id")
+    writable = WRITABLE.format(col="tenant_id")
+    return [
+        f"drop policy if exists tenant_insert on {table}",
+        f"create policy tenant_insert on {table} for insert with check "
+        f"(tenant_id is null or {writable} or (action = 'oversight_view' and {visible}))",
+    ]
+
+
+def activity_insert_statements(table: str = "activity_entry") -> list[str]:
+    """The insert policy before :func:`activity_oversight_view_statements` (for downgrades)."""
+    writable = WRITABLE.format(col="tenant_id")
+    return [
+        f"drop policy if exists tenant_insert on {table}",
+        f"create policy tenant_insert on {table} for insert with check (tenant_id is null or {writable})",
+    ]
+
+
 def drop_statements(table: str) -> list[str]:
     return [f"drop policy if exists {name} on {table}" for name in POLICIES] + [
         f"alter table {table} disable row level security"
@@ -68,6 +89,11 @@ def _run(op, statements: list[str]) -> None:
         return
     for statement in statements:
         op.execute(statement)
+
+
+def run_statements(op, statements: list[str]) -> None:
+    """Alembic helper for hand-written policy changes: PostgreSQL only."""
+    _run(op, statements)
 
 
 def disable_tenant_rls(op, table: str) -> None:

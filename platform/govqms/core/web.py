@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, abort, g, request
+from flask_sqlalchemy.pagination import Pagination
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -54,9 +55,19 @@ def workspace_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bl
         g.tenant, g.access = tenant, access
         scope = TenantScope.tenant(tenant.id, read_only=access.read_only, also_visible=history)
         g.scope_token = set_scope(scope, db.session)
+        if access.oversight and not access.roles and request.method == "GET":
+            _record_drill_down(tenant)
         return None
 
     return bp
+
+
+def _record_drill_down(tenant) -> None:
+    """An overseer opened a page of an agency: the agency's activity log says who and what."""
+    from govqms.core.activity import record_oversight_view
+
+    record_oversight_view(db.session, tenant.id, request.full_path.rstrip("?"))
+    db.session.commit()
 
 
 def oversight_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
@@ -126,3 +137,19 @@ def page_number() -> int:
         return max(1, int(request.args.get("page", 1)))
     except ValueError:
         return 1
+
+
+class ListPage(Pagination):
+    """One page of a list already in memory (a computed comparison, say), with the same
+    interface as ``db.paginate`` so templates share the ``pager`` macro. Flask-SQLAlchemy's
+    :class:`Pagination` is meant to be subclassed with these two methods."""
+
+    def __init__(self, items: list, page: int, per_page: int) -> None:
+        self._all = items
+        super().__init__(page=page, per_page=per_page, max_per_page=None, error_out=False)
+
+    def _query_items(self) -> list:
+        return self._all[self._query_offset:self._query_offset + self.per_page]
+
+    def _query_count(self) -> int:
+        return len(self._all)

@@ -35,18 +35,20 @@ class TaskSpec:
     read_only: bool
     #: runs across every agency (platform-wide work such as the daily snapshot), never for a user
     system: bool = False
+    #: runs read-only over the agencies of the jurisdiction given as ``jurisdiction_id``
+    oversight: bool = False
 
 
 _registry: dict[str, TaskSpec] = {}
 
 
-def task(name: str, *, read_only: bool = True, system: bool = False):
+def task(name: str, *, read_only: bool = True, system: bool = False, oversight: bool = False):
     """Register a task under a stable name (the name is stored on the job)."""
 
     def decorator(func):
         if name in _registry and _registry[name].func is not func:
             raise ValueError(f"task {name!r} registered twice")
-        _registry[name] = TaskSpec(name, func, read_only, system)
+        _registry[name] = TaskSpec(name, func, read_only, system, oversight)
         return func
 
     return decorator
@@ -134,6 +136,20 @@ def enqueue(task_name: str, *, tenant_id: int | None, user_id: int | None, **par
 
 
 def _job_scope(job: Job, spec: TaskSpec) -> TenantScope:
+    if spec.oversight:
+        from govqms.accounts.models import User
+        from govqms.core.permissions import Action
+        from govqms.tenancy.models import Jurisdiction, Tenant
+        from govqms.tenancy.services import oversight_access, subtree_tenants_query
+
+        jurisdiction = db.session.get(Jurisdiction, job.params["jurisdiction_id"])
+        user = db.session.get(User, job.user_id) if job.user_id is not None else None
+        # Checked again when the job runs: a role withdrawn meanwhile fails the job.
+        if jurisdiction is None or (user is not None and not oversight_access(user, jurisdiction).can(
+                Action.OVERSIGHT_VIEW)):
+            raise PermissionError(f"job {job.id}: no oversight of jurisdiction {job.params['jurisdiction_id']}")
+        return TenantScope.readonly(db.session.scalars(subtree_tenants_query(jurisdiction)
+                                                       .with_only_columns(Tenant.id)).all())
     if job.tenant_id is None:
         return TenantScope.system() if spec.system else TenantScope.none()
     return TenantScope.tenant(job.tenant_id, read_only=job.read_only)

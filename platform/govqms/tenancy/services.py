@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from govqms.core.db import utcnow
 from govqms.core.permissions import Access, OversightRoleKind, TenantRole
@@ -112,23 +112,6 @@ def in_scope_on(as_of: dt.date):
     """SQL condition: the agency counts on *as_of* (active, or merged only after that day)."""
     return or_(Tenant.status == TenantStatus.ACTIVE,
                and_(Tenant.status == TenantStatus.MERGED, Tenant.merged_on > as_of))
-
-
-def subtree_summary(jurisdiction: Jurisdiction, as_of: dt.date) -> dict[str, int]:
-    """Counts of a subtree's agencies by status, and how many are in scope on *as_of*: one query."""
-    in_scope = func.sum(case((in_scope_on(as_of), 1), else_=0))
-    query = (
-        select(Tenant.status, func.count(), in_scope)
-        .join(Jurisdiction, Tenant.jurisdiction_id == Jurisdiction.id)
-        .where(Jurisdiction.path.startswith(jurisdiction.path, autoescape=True))
-        .group_by(Tenant.status)
-    )
-    counts = {status.value: 0 for status in TenantStatus}
-    counts["in_scope"] = 0
-    for status, n, scoped_n in db.session.execute(query):
-        counts[status] = n
-        counts["in_scope"] += scoped_n or 0
-    return counts
 
 
 # --- units --------------------------------------------------------------------------------

@@ -1,27 +1,22 @@
-"""The agency workspace (home, units, members) and the jurisdiction overview."""
+"""The agency workspace: home, units, members."""
 from __future__ import annotations
-
-import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from govqms.accounts.models import User
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
-from govqms.core.web import oversight_blueprint, page_number, requires, workspace_blueprint
+from govqms.core.web import page_number, requires, workspace_blueprint
 from govqms.extensions import db
 from govqms.tenancy import services
-from govqms.tenancy.models import Jurisdiction, Membership, Tenant, Unit
+from govqms.tenancy.models import Membership, Tenant, Unit
 from govqms.tenancy.schemas import UnitSchema
 
 workspace = workspace_blueprint("workspace", __name__)
-oversight = oversight_blueprint("oversight", __name__)
-blueprints = [workspace, oversight]
+blueprints = [workspace]
 
 
 @workspace.route("/")
@@ -130,39 +125,3 @@ def members():
     for user, role in rows:
         people.setdefault(user.id, (user, []))[1].append(role)
     return render_template("tenancy/members.html", people=list(people.values()))
-
-
-# --- oversight ------------------------------------------------------------------------------
-
-@oversight.route("/")
-@requires(Action.OVERSIGHT_VIEW)
-def overview():
-    jurisdiction = g.jurisdiction
-    query = (services.subtree_tenants_query(jurisdiction)
-             .options(selectinload(Tenant.jurisdiction), selectinload(Tenant.merged_into))
-             .order_by(Jurisdiction.name, Tenant.name))
-    status = request.args.get("status")
-    if status:
-        query = query.where(Tenant.status == status)
-    as_of = _as_of_date()
-    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
-    unit_counts = {}
-    ids = [row.id for row in page.items]
-    if ids:
-        unit_counts = dict(db.session.execute(
-            select(Unit.tenant_id, func.count()).where(Unit.tenant_id.in_(ids), Unit.archived_at.is_(None))
-            .group_by(Unit.tenant_id)).all())
-    return render_template("tenancy/oversight.html", jurisdiction=jurisdiction, page=page,
-                           unit_counts=unit_counts, summary=services.subtree_summary(jurisdiction, as_of),
-                           status=status, as_of=as_of)
-
-
-def _as_of_date() -> dt.date:
-    """The day the counts are for: ``?on=dd/mm/yyyy``, today by default (in Vietnam)."""
-    raw = request.args.get("on", "")
-    try:
-        return dt.datetime.strptime(raw, "%d/%m/%Y").date()
-    except ValueError:
-        if raw:
-            flash(_("Enter the date as dd/mm/yyyy."), "warning")
-        return dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()

@@ -1,0 +1,57 @@
+"""The province and ministry views: every agency side by side, with the heatmap of checks."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULE_LABELS, RULES
+from govqms.core.permissions import Action
+from govqms.core.web import ListPage, oversight_blueprint, page_number, requires
+from govqms.jobs.services import enqueue
+from govqms.oversight import comparison
+from govqms.tenancy.models import KIND_LABELS
+
+bp = oversight_blueprint("oversight", __name__)
+PER_PAGE = 100
+
+
+def _as_of_date(source=None) -> dt.date:
+    """The day the view is for: ``?on=dd/mm/yyyy``, today by default (in Vietnam)."""
+    raw = (source if source is not None else request.args).get("on", "")
+    try:
+        return dt.datetime.strptime(raw, "%d/%m/%Y").date()
+    except ValueError:
+        if raw:
+            flash(_("Enter the date as dd/mm/yyyy."), "warning")
+        return dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+
+
+@bp.route("/")
+@requires(Action.OVERSIGHT_VIEW)
+def overview():
+    on = _as_of_date()
+    rows = comparison.compare(g.jurisdiction, on)
+    args = comparison.clean_filters(request.args)
+    page = ListPage(comparison.filtered(rows, args), page_number(), PER_PAGE)
+    return render_template("oversight/overview.html", jurisdiction=g.jurisdiction, page=page, total=len(rows),
+                           counts=comparison.counts(rows, on), history=comparison.history(g.jurisdiction, on),
+                           rollup=comparison.rollup(g.jurisdiction, rows, on),
+                           on=on, args=args, RULES=RULES, RULE_LABELS=RULE_LABELS, RESULT_LABELS=RESULT_LABELS,
+                           LEVEL_LABELS=LEVEL_LABELS, kinds=sorted({r.tenant.kind for r in rows}),
+                           KIND_LABELS=KIND_LABELS)
+
+
+@bp.route("/export", methods=["POST"])
+@requires(Action.OVERSIGHT_VIEW)
+def export():
+    """The comparison as shown (same date, filters and order), built by a job."""
+    on = _as_of_date(request.form)
+    job = enqueue("oversight.export_comparison", tenant_id=None, user_id=current_user.id,
+                  jurisdiction_id=g.jurisdiction.id, on=on.isoformat(), **comparison.clean_filters(request.form),
+                  locale=str(get_locale()))
+    return redirect(url_for("jobs.show", job_id=job.id))
