@@ -84,3 +84,24 @@ def test_demo_agencies_show_every_compliance_state(app, demo, system_scope):
     assert tenants["kh-so-tttt"].status == "merged" and tenants["kh-so-tttt"].id not in statuses
     levels = {s.level for s in statuses.values()}
     assert {"green", "red"} <= levels  # the province shows agencies in order and agencies with gaps
+
+
+def test_demo_schedule_feed_validates(app, demo):
+    """The province's iCalendar feed parses with the icalendar library and holds the demo schedule."""
+    import re
+
+    from icalendar import Calendar
+
+    overseer = login(app.test_client(), "tdc.khanhhoa@demo.govqms.vn", "demo-pass-123")
+    page = overseer.post("/o/khanh-hoa/schedule/feeds", data={"label": "Outlook"})
+    address = re.search(r'value="(http[^"]+\.ics)"', page.text).group(1).replace("http://localhost", "")
+    body = app.test_client().get(address)
+    assert body.status_code == 200
+    calendar = Calendar.from_ical(body.data)
+    events = calendar.walk("VEVENT")
+    kinds = {str(e["CATEGORIES"].cats[0]) for e in events}
+    assert {"Đánh giá nội bộ", "Xem xét của lãnh đạo"} <= kinds, kinds
+    summaries = " ".join(str(e["SUMMARY"]) for e in events)
+    assert "Sở Khoa học và Công nghệ tỉnh Khánh Hòa" in summaries and "Sở Y tế tỉnh Khánh Hòa" in summaries
+    assert "Sở Tài chính tỉnh Khánh Hòa" in summaries  # its surveillance audit comes due
+    assert all(e.get("UID") and e.get("DTSTART") for e in events)

@@ -25,12 +25,17 @@ def foreign(app, world, system_scope):
     job = Job(task="activity.export_csv", tenant_id=world.tenant_ids["b1"], user_id=owner.id, status="finished",
               result=b"secret of b1", result_name="b1.csv", result_mimetype="text/csv")
     db.session.add(job)
+    from govqms.calendars.models import CalendarFeed
+
+    feed = CalendarFeed(token_hash="0" * 64, label="b1", user_id=owner.id, tenant_id=world.tenant_ids["b1"])
+    db.session.add(feed)
     db.session.commit()
     return {
         "tenant_slug": world.b1,
         "jurisdiction_code": world.p2,
         "unit_id": world.unit_ids["b1"][0],
         "job_id": job.id,
+        "feed_id": feed.id,
         # an invitation token is its own secret and belongs to no tenant: an unknown one is not found
         "token": "not-a-valid-invitation-token",
         **records,

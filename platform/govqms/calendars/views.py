@@ -1,0 +1,155 @@
+"""The schedule of a jurisdiction or an agency, and its calendar feeds."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from govqms.calendars import schedule, services
+from govqms.calendars.models import CalendarFeed
+from govqms.calendars.schemas import FeedSchema
+from govqms.core.forms import confirm_page
+from govqms.core.permissions import Action
+from govqms.core.schemas import first_errors
+from govqms.core.tenancy import TenantScope, set_scope
+from govqms.documents.services import today as current_day
+from govqms.core.web import ListPage, oversight_blueprint, page_number, requires, workspace_blueprint, year_arg
+from govqms.extensions import db
+from govqms.tenancy.models import KIND_LABELS, Tenant, TenantStatus
+from govqms.tenancy.services import subtree_tenants_query
+
+jurisdiction_schedule = oversight_blueprint("schedule", __name__, "/schedule")
+agency_calendar = workspace_blueprint("calendar", __name__, "/calendar")
+feeds = Blueprint("feeds", __name__)
+blueprints = [jurisdiction_schedule, agency_calendar, feeds]
+PER_PAGE = 200
+
+
+def _year_bounds(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def _timeline(tenants: list[Tenant], template: str, **context):
+    year = year_arg()
+    kind = request.args.get("kind") if request.args.get("kind") in schedule.KIND_LABELS else None
+    agency_kind = request.args.get("agency_kind") or None
+    shown = [t for t in tenants if not agency_kind or t.kind == agency_kind]
+    by_id = {t.id: t for t in tenants}
+    events = schedule.events([t.id for t in shown], *_year_bounds(year), kinds={kind} if kind else None)
+    page = ListPage(events, page_number(), PER_PAGE)
+    new_token = context.pop("new_token", None)
+    return render_template(template, page=page, year=year, kind=kind, agency_kind=agency_kind, tenants=by_id,
+                           KINDS=schedule.KIND_LABELS, KIND_LABELS=KIND_LABELS,
+                           agency_kinds=sorted({t.kind for t in tenants}), event_url=services.event_url,
+                           new_token=new_token, feed_errors=context.pop("feed_errors", {}), **context)
+
+
+# --- a jurisdiction ------------------------------------------------------------------------------
+
+def _jurisdiction_tenants() -> list[Tenant]:
+    return list(db.session.scalars(subtree_tenants_query(g.jurisdiction)
+                                   .where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)))
+
+
+def _jurisdiction_page(**context):
+    return _timeline(_jurisdiction_tenants(), "calendars/schedule.html", subject=g.jurisdiction,
+                     endpoints=("schedule.index", "schedule.create_feed", "schedule.revoke_feed"),
+                     feeds=services.feeds_of(current_user, jurisdiction=g.jurisdiction), **context)
+
+
+@jurisdiction_schedule.route("/")
+@requires(Action.OVERSIGHT_VIEW)
+def index():
+    return _jurisdiction_page()
+
+
+@jurisdiction_schedule.route("/feeds", methods=["POST"])
+@requires(Action.OVERSIGHT_VIEW)
+def create_feed():
+    return _create(lambda label: services.create_feed(current_user, label, jurisdiction=g.jurisdiction),
+                   _jurisdiction_page)
+
+
+@jurisdiction_schedule.route("/feeds/<int:feed_id>/revoke", methods=["GET", "POST"])
+@requires(Action.OVERSIGHT_VIEW)
+def revoke_feed(feed_id: int):
+    return _revoke(feed_id, CalendarFeed.jurisdiction_id == g.jurisdiction.id, ".index")
+
+
+# --- an agency -----------------------------------------------------------------------------------
+
+def _agency_page(**context):
+    return _timeline([g.tenant], "calendars/schedule.html", subject=g.tenant,
+                     endpoints=("calendar.calendar", "calendar.create_agency_feed", "calendar.revoke_agency_feed"),
+                     feeds=services.feeds_of(current_user, tenant=g.tenant), **context)
+
+
+@agency_calendar.route("/")
+@requires(Action.WORKSPACE_VIEW)
+def calendar():
+    return _agency_page()
+
+
+@agency_calendar.route("/feeds", methods=["POST"])
+@requires(Action.WORKSPACE_VIEW)
+def create_agency_feed():
+    return _create(lambda label: services.create_feed(current_user, label, tenant=g.tenant), _agency_page)
+
+
+@agency_calendar.route("/feeds/<int:feed_id>/revoke", methods=["GET", "POST"])
+@requires(Action.WORKSPACE_VIEW)
+def revoke_agency_feed(feed_id: int):
+    return _revoke(feed_id, CalendarFeed.tenant_id == g.tenant.id, ".calendar")
+
+
+# --- shared --------------------------------------------------------------------------------------
+
+def _create(make, page):
+    try:
+        data = FeedSchema().load(request.form)
+    except ValidationError as error:
+        return page(feed_errors=first_errors(error.messages)), 422
+    _feed, token = make(data["label"])
+    db.session.commit()
+    flash(_("Calendar address created. Copy it now: it is shown only once."), "success")
+    return page(new_token=url_for("feeds.ics", token=token, _external=True))
+
+
+def _revoke(feed_id: int, subject, back: str):
+    feed = db.session.scalar(select(CalendarFeed).where(
+        CalendarFeed.id == feed_id, CalendarFeed.user_id == current_user.id, subject,
+        CalendarFeed.revoked_at.is_(None)))
+    if feed is None:
+        abort(404)
+    if request.method == "GET":
+        return confirm_page(
+            title=_("Revoke the calendar address “%(label)s”?", label=feed.label),
+            message=_("Calendars subscribed to this address stop receiving the schedule. This cannot be undone; "
+                      "you can create a new address."),
+            action_label=_("Revoke"), cancel_url=url_for(back))
+    services.revoke(feed)
+    db.session.commit()
+    flash(_("The calendar address was revoked."), "info")
+    return redirect(url_for(back))
+
+
+@feeds.route("/calendar/<token>.ics")
+def ics(token: str):
+    """The feed itself: no sign-in, the secret address is the key (calendar apps cannot sign in)."""
+    feed = services.find_feed(token)
+    if feed is None:
+        abort(404)
+    tenants = services.feed_tenants(feed)
+    g.scope_token = set_scope(TenantScope.readonly([t.id for t in tenants]), db.session)  # reset at teardown
+    today = current_day()
+    events = schedule.events([t.id for t in tenants], today.replace(year=today.year - 1, month=1, day=1),
+                             dt.date(today.year + 1, 12, 31))
+    body = services.to_ical(services.feed_name(feed), events, {t.id: t for t in tenants}, request.host)
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = "inline; filename=govqms.ics"
+    response.headers["Cache-Control"] = "private, max-age=900"
+    return response
