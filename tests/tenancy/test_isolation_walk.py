@@ -29,6 +29,15 @@ def foreign(app, world, system_scope):
 
     feed = CalendarFeed(token_hash="0" * 64, label="b1", user_id=owner.id, tenant_id=world.tenant_ids["b1"])
     db.session.add(feed)
+    from govqms.inspections.models import Inspection, InspectionPlan
+    from govqms.tenancy.models import Jurisdiction
+
+    p2 = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == world.p2))
+    plan = InspectionPlan(jurisdiction_id=p2.id, year=2026)
+    db.session.add(plan)
+    db.session.flush()
+    inspection = Inspection(tenant_id=world.tenant_ids["b1"], plan_id=plan.id)
+    db.session.add(inspection)
     db.session.commit()
     return {
         "tenant_slug": world.b1,
@@ -36,6 +45,7 @@ def foreign(app, world, system_scope):
         "unit_id": world.unit_ids["b1"][0],
         "job_id": job.id,
         "feed_id": feed.id,
+        "inspection_id": inspection.id,
         # an invitation token is its own secret and belongs to no tenant: an unknown one is not found
         "token": "not-a-valid-invitation-token",
         **records,

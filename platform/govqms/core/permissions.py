@@ -45,6 +45,7 @@ class Action(StrEnum):
     ACTIVITY_VIEW = "activity.view"
     ACTIVITY_EXPORT = "activity.export"
     OVERSIGHT_VIEW = "oversight.view"
+    INSPECTIONS_MANAGE = "inspections.manage"
     DOCUMENTS_VIEW = "documents.view"
     DOCUMENTS_DRAFT = "documents.draft"
     DOCUMENTS_REVIEW = "documents.review"
@@ -101,8 +102,10 @@ TENANT_ROLE_ACTIONS: dict[TenantRole, frozenset[Action]] = {
 #: Overseers read everything a keeper reads, and write nothing.
 OVERSIGHT_TENANT_ACTIONS = frozenset(a for a in _LEADERS if a not in WRITE_ACTIONS)
 OVERSIGHT_ROLE_ACTIONS: dict[OversightRoleKind, frozenset[Action]] = {
-    OversightRoleKind.OVERSEER: frozenset({Action.OVERSIGHT_VIEW}),
-    OversightRoleKind.STEERING_COMMITTEE: frozenset({Action.OVERSIGHT_VIEW}),
+    # Both inspect the agencies below them (TT 26/2014 Art. 33: provinces their departments,
+    # ministries their units); what they write is the inspection, never the agency's own records.
+    OversightRoleKind.OVERSEER: frozenset({Action.OVERSIGHT_VIEW, Action.INSPECTIONS_MANAGE}),
+    OversightRoleKind.STEERING_COMMITTEE: frozenset({Action.OVERSIGHT_VIEW, Action.INSPECTIONS_MANAGE}),
 }
 
 

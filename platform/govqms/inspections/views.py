@@ -1,0 +1,148 @@
+"""Inspections: the overseer's yearly plan and records; the agency's view of its own."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+
+from govqms.core.permissions import Action
+from govqms.core.schemas import first_errors
+from govqms.core.web import oversight_blueprint, requires, workspace_blueprint, year_arg
+from govqms.extensions import db
+from govqms.improvement.services import WorkflowRefused
+from govqms.inspections import schedule as _schedule  # noqa: F401  (registers the timeline sources)
+from govqms.inspections import services
+from govqms.inspections.checklist import ART36, ART36_KEYS, RESULTS
+from govqms.inspections.models import FORM_LABELS, STATUS_LABELS, Inspection, InspectionPlan, InspectionStatus
+from govqms.inspections.schemas import MinutesSchema, PlanningSchema, PlanSchema, ReportSchema, parse_findings
+from govqms.tenancy.models import Tenant, TenantStatus
+from govqms.tenancy.services import subtree_tenants_query
+
+bp = oversight_blueprint("inspections", __name__, "/inspections")
+agency = workspace_blueprint("agency_inspections", __name__, "/inspections")
+blueprints = [bp, agency]
+LABELS = {"FORM_LABELS": FORM_LABELS, "STATUS_LABELS": STATUS_LABELS, "ART36": ART36, "RESULTS": RESULTS}
+
+
+def _rows(plan: InspectionPlan) -> list[tuple[Inspection, Tenant]]:
+    return list(db.session.execute(
+        select(Inspection, Tenant).join(Tenant, Tenant.id == Inspection.tenant_id)
+        .where(Inspection.plan_id == plan.id).order_by(Tenant.name)))
+
+
+@bp.route("/")
+@requires(Action.OVERSIGHT_VIEW)
+def index():
+    year = year_arg()
+    plan = services.plan_for(g.jurisdiction, year)
+    rows = _rows(plan) if plan else []
+    missing = 0
+    if plan:
+        active = set(db.session.scalars(subtree_tenants_query(g.jurisdiction).where(
+            Tenant.status == TenantStatus.ACTIVE).with_only_columns(Tenant.id)))
+        missing = len(active - {inspection.tenant_id for inspection, _t in rows})
+    on_site, total, enough = services.on_site_share([i for i, _t in rows])
+    return render_template("inspections/plan.html", year=year, plan=plan, rows=rows, missing=missing,
+                           on_site=on_site, total=total, enough=enough, cost=sum(i.cost for i, _t in rows),
+                           can_manage=g.access.can(Action.INSPECTIONS_MANAGE), errors={}, **LABELS)
+
+
+@bp.route("/plan", methods=["POST"])
+@requires(Action.INSPECTIONS_MANAGE)
+def plan():
+    year = year_arg(request.form)
+    existing = services.plan_for(g.jurisdiction, year)
+    step = request.form.get("step")
+    if step == "create" and existing is None:
+        created = services.create_plan(g.jurisdiction, year)
+        db.session.commit()
+        flash(_("The %(year)s plan lists %(n)s agencies, each on paper: choose which are inspected on site.",
+                year=year, n=db.session.scalar(select(func.count()).select_from(Inspection)
+                                                .where(Inspection.plan_id == created.id))),
+              "success")
+    elif step == "add_missing" and existing is not None:
+        added = services.add_missing_agencies(existing, g.jurisdiction)
+        db.session.commit()
+        flash(_("%(n)s agencies added to the plan.", n=added), "success")
+    elif step == "decision" and existing is not None:
+        try:
+            data = PlanSchema().load(request.form)
+        except ValidationError as error:
+            for message in first_errors(error.messages).values():
+                flash(message, "danger")
+            return redirect(url_for(".index", year=year))
+        existing.decision_number, existing.approved_on = data["decision_number"], data["approved_on"]
+        db.session.commit()
+        flash(_("Plan saved."), "success")
+    else:
+        abort(400)
+    return redirect(url_for(".index", year=year))
+
+
+def _inspection_or_404(inspection_id: int) -> tuple[Inspection, Tenant, InspectionPlan]:
+    row = db.session.execute(
+        select(Inspection, Tenant, InspectionPlan).join(Tenant, Tenant.id == Inspection.tenant_id)
+        .join(InspectionPlan, InspectionPlan.id == Inspection.plan_id)
+        .where(Inspection.id == inspection_id, InspectionPlan.jurisdiction_id == g.jurisdiction.id)).first()
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.route("/<int:inspection_id>/", methods=["GET", "POST"])
+@requires(Action.OVERSIGHT_VIEW)
+def detail(inspection_id: int):
+    inspection, tenant, plan_ = _inspection_or_404(inspection_id)
+    errors: dict[str, str] = {}
+    step = request.form.get("step")
+    status = 200
+    if request.method == "POST":
+        if not g.access.can(Action.INSPECTIONS_MANAGE):
+            abort(403)
+        try:
+            _apply(step, inspection)
+            db.session.commit()
+            flash(_("Inspection saved."), "success")
+            return redirect(url_for(".detail", inspection_id=inspection.id))
+        except ValidationError as error:
+            errors, status = first_errors(error.messages), 422
+        except WorkflowRefused as refused:
+            db.session.rollback()
+            flash(_("This step is not possible now: %(reason)s", reason=str(refused)), "warning")
+            return redirect(url_for(".detail", inspection_id=inspection.id))
+    return render_template("inspections/detail.html", inspection=inspection, tenant=tenant, plan=plan_,
+                           errors=errors, step=step, form=request.form, keys=ART36_KEYS,
+                           can_manage=g.access.can(Action.INSPECTIONS_MANAGE), **LABELS), status
+
+
+def _apply(step: str | None, inspection: Inspection) -> None:
+    if step == "planning":
+        if inspection.status != InspectionStatus.PLANNED:
+            raise WorkflowRefused(_("the minutes are signed; the plan of this inspection is fixed"))
+        services.update(inspection, **PlanningSchema().load(request.form))
+    elif step == "minutes":
+        data = MinutesSchema().load(request.form)
+        checklist = {key: {"result": request.form.get(f"check-{key}", ""), "note": request.form.get(f"note-{key}", "")
+                           .strip()[:2000]} for key in ART36_KEYS if request.form.get(f"check-{key}") in RESULTS}
+        services.update(inspection, held_on=data["held_on"], conclusion=data["conclusion"], checklist=checklist)
+        services.sign_minutes(inspection, minutes_on=data["minutes_on"], findings=parse_findings(data["findings"]))
+    elif step == "report":
+        data = ReportSchema().load(request.form)
+        if data["outcome"] == "received":
+            services.receive_report(inspection, data["on"])
+        else:
+            services.decide_report(inspection, accepted=data["outcome"] == "accepted", on=data["on"], note=data["note"])
+    else:
+        abort(400)
+
+
+# --- the agency's side ---------------------------------------------------------------------------
+
+@agency.route("/")
+@requires(Action.IMPROVEMENT_VIEW)
+def index_for_agency():
+    rows = list(db.session.execute(
+        select(Inspection, InspectionPlan).join(InspectionPlan, InspectionPlan.id == Inspection.plan_id)
+        .where(Inspection.tenant_id == g.tenant.id).order_by(InspectionPlan.year.desc())))
+    return render_template("inspections/agency.html", rows=rows, **LABELS)
