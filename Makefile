@@ -7,7 +7,7 @@ PORT ?= 5000
 CATALOG := platform/govqms/translations
 BABEL_KEYWORDS := -k _l -k lazy_gettext
 
-.PHONY: run test install install-test translations translations-check demo db clean
+.PHONY: run test install install-test translations translations-check demo db clean benchmark
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ run: demo
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Figures, not assertions: the comparison view for a generated province on PostgreSQL.
+benchmark: install-test
+	$(BIN)/python -m tests.benchmarks.comparison_view $(BENCHMARK_ARGS)
 
 # Extract the strings, merge them into the catalogues, compile. Commit the .po and .mo files.
 translations: install-test
