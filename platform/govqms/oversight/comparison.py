@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from govqms.compliance.engine import RULES, Check, Level, Result, evaluate
 
@@ -58,16 +58,17 @@ def history(jurisdiction: Jurisdiction, on: dt.date) -> list[Tenant]:
         Tenant.status == TenantStatus.MERGED, Tenant.merged_on <= on).order_by(Tenant.name)))
 
 
-def _objectives(ids: list[int], year: int, on: dt.date) -> dict[int, tuple[int, int]]:
-    """Per agency: (objectives of the year, on track): four queries for every agency together."""
+def _objectives(ids: list[int], year: int, on: dt.date, services, surveys) -> dict[int, tuple[int, int]]:
+    """Per agency: (objectives of the year, on track): two queries for every agency together, and the
+    monthly service results and surveys already loaded for the rates."""
     objectives = db.session.scalars(select(Objective).where(
         Objective.tenant_id.in_(ids), Objective.year == year, Objective.archived_at.is_(None))).all()
     typed: dict[int, dict[int, float]] = {}
     for objective_id, period, value in db.session.execute(
             select(Measurement.objective_id, Measurement.period_index, Measurement.value)
-            .where(Measurement.tenant_id.in_(ids), Measurement.objective_id.in_([o.id for o in objectives] or [0]))):
+            .join(Objective, and_(Objective.tenant_id == Measurement.tenant_id, Objective.id == Measurement.objective_id))
+            .where(Objective.tenant_id.in_(ids), Objective.year == year, Objective.archived_at.is_(None))):
         typed.setdefault(objective_id, {})[period] = value
-    services, surveys = _monthly(ids, year)
     out: dict[int, list[int]] = {}
     for objective in objectives:
         if objective.source == Source.TYPED:
@@ -109,8 +110,8 @@ def compare(jurisdiction: Jurisdiction, on: dt.date | None = None) -> list[Row]:
     tenants = list(db.session.scalars(agencies_in_scope(jurisdiction, on)))
     active = [t.id for t in tenants if t.status == TenantStatus.ACTIVE]
     statuses = evaluate(active, on)
-    objectives = _objectives(active, on.year, on)
     services, surveys = _monthly(active, on.year)
+    objectives = _objectives(active, on.year, on, services, surveys)
     service_totals: dict[int, list[int]] = {}
     for (tenant_id, _month), (early, on_time, late) in services.items():
         total = service_totals.setdefault(tenant_id, [0, 0, 0])

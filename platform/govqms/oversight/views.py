@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULE_LABELS, RULES
+from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULES
 from govqms.core.permissions import Action
 from govqms.core.web import ListPage, oversight_blueprint, page_number, requires
 from govqms.jobs.services import enqueue
@@ -41,9 +41,12 @@ def overview():
     return render_template("oversight/overview.html", jurisdiction=g.jurisdiction, page=page, total=len(rows),
                            counts=comparison.counts(rows, on), history=comparison.history(g.jurisdiction, on),
                            rollup=comparison.rollup(g.jurisdiction, rows, on),
-                           on=on, args=args, RULES=RULES, RULE_LABELS=RULE_LABELS, RESULT_LABELS=RESULT_LABELS,
-                           LEVEL_LABELS=LEVEL_LABELS, kinds=sorted({r.tenant.kind for r in rows}),
-                           KIND_LABELS=KIND_LABELS)
+                           on=on, args=args, kinds=sorted({r.tenant.kind for r in rows}),
+                           # translated once here, not once per cell of the heatmap
+                           RULES=[(key, str(label), rule) for key, label, rule in RULES],
+                           RESULT_LABELS={k: str(v) for k, v in RESULT_LABELS.items()},
+                           LEVEL_LABELS={k: str(v) for k, v in LEVEL_LABELS.items()},
+                           KIND_LABELS={k: str(v) for k, v in KIND_LABELS.items()})
 
 
 @bp.route("/export", methods=["POST"])
