@@ -6,6 +6,8 @@ jurisdiction p2) so the route is probed like the others.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
@@ -38,6 +40,15 @@ def foreign(app, world, system_scope):
     db.session.flush()
     inspection = Inspection(tenant_id=world.tenant_ids["b1"], plan_id=plan.id)
     db.session.add(inspection)
+    from govqms.datacalls.models import DataCall, DataCallReply
+
+    call = DataCall(jurisdiction_id=p2.id, title="b1", deadline=dt.date(2030, 1, 1), sent_on=dt.date(2026, 1, 1),
+                    template_key="0/aa/secret", template_name="b1.xlsx")
+    db.session.add(call)
+    db.session.flush()
+    reply = DataCallReply(tenant_id=world.tenant_ids["b1"], call_id=call.id,
+                          files=[{"key": "x/aa/secret", "name": "b1.pdf", "size": 1}])
+    db.session.add(reply)
     db.session.commit()
     return {
         "tenant_slug": world.b1,
@@ -46,6 +57,9 @@ def foreign(app, world, system_scope):
         "job_id": job.id,
         "feed_id": feed.id,
         "inspection_id": inspection.id,
+        "call_id": call.id,
+        "reply_id": reply.id,
+        "index": 0,
         # an invitation token is its own secret and belongs to no tenant: an unknown one is not found
         "token": "not-a-valid-invitation-token",
         **records,

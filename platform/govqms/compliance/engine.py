@@ -20,6 +20,7 @@ from sqlalchemy import and_, case, exists, func, select
 
 from govqms.audits.models import Audit, AuditStatus
 from govqms.conformity.models import Certificate, Declaration, DeclarationProcedure, ExternalAudit
+from govqms.datacalls.models import DataCall, DataCallReply
 from govqms.documents.models import Document, DocumentStatus
 from govqms.documents.services import add_months, today
 from govqms.extensions import db
@@ -81,6 +82,7 @@ class Facts:
     documents_next_due: dt.date | None = None
     certificates: list[tuple[int, dt.date, dt.date]] = field(default_factory=list)  # (id, issued, expires)
     certificate_audits: dict[int, list[tuple[str, dt.date]]] = field(default_factory=dict)  # held audits
+    data_calls: list[tuple[int, dt.date, dt.date | None]] = field(default_factory=list)  # (reply, deadline, sent)
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,11 @@ def gather(tenant_ids: list[int], on: dt.date, due_soon_days: int) -> dict[int, 
             select(ExternalAudit.tenant_id, ExternalAudit.certificate_id, ExternalAudit.kind, ExternalAudit.held_on)
             .where(ExternalAudit.tenant_id.in_(ids), ExternalAudit.held_on.is_not(None))):
         facts[tenant_id].certificate_audits.setdefault(certificate_id, []).append((kind, held))
+    for tenant_id, reply_id, deadline, submitted in db.session.execute(
+            select(DataCallReply.tenant_id, DataCallReply.id, DataCall.deadline, DataCallReply.submitted_on)
+            .join(DataCall, DataCall.id == DataCallReply.call_id)
+            .where(DataCallReply.tenant_id.in_(ids), DataCall.archived_at.is_(None), DataCall.sent_on <= on)):
+        facts[tenant_id].data_calls.append((reply_id, deadline, submitted))
     return facts
 
 
@@ -292,8 +299,23 @@ def certification(f: Facts, ctx: Context) -> Check:
 
 
 def data_calls(f: Facts, ctx: Context) -> Check:
-    # Data calls arrive with the oversight module; until one is sent there is nothing to answer.
-    return Check("data_calls", Result.NOT_APPLICABLE, str(_l("No data call has been sent to this agency.")))
+    if not f.data_calls:
+        return Check("data_calls", Result.NOT_APPLICABLE, str(_l("No data call has been sent to this agency.")))
+    waiting = sorted((deadline, reply_id) for reply_id, deadline, sent in f.data_calls
+                     if sent is None or sent > ctx.today)
+    if not waiting:
+        late = sum(1 for _r, deadline, sent in f.data_calls if sent and sent > deadline)
+        reason = (_l("Every data call is answered; %(n)s answered late.", n=late) if late
+                  else _l("Every data call was answered on time."))
+        return Check("data_calls", Result.OK, str(reason))
+    deadline, reply_id = waiting[0]
+    result = ctx.judge_due(deadline)
+    if result == Result.OVERDUE:
+        reason = _l("%(n)s data call(s) not answered; the first was due by %(date)s.",
+                    n=sum(1 for d, _r in waiting if d < ctx.today), date=_d(deadline))
+    else:
+        reason = _l("%(n)s data call(s) to answer; the first by %(date)s.", n=len(waiting), date=_d(deadline))
+    return Check("data_calls", result, str(reason), ("data_call", reply_id), deadline)
 
 
 def confirmation(f: Facts, ctx: Context) -> Check:

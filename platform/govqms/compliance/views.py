@@ -28,6 +28,7 @@ def record_url(ref: tuple[str, int] | None) -> str | None:
         "nonconformity": lambda: url_for("improvement.nonconformity", nc_id=record_id),
         "actions": lambda: url_for("improvement.nonconformities", overdue=1),
         "documents": lambda: url_for("documents.register", overdue=1),
+        "data_call": lambda: url_for("agency_data_calls.answer", reply_id=record_id),
     }[kind]()
 
 

@@ -46,6 +46,8 @@ class Action(StrEnum):
     ACTIVITY_EXPORT = "activity.export"
     OVERSIGHT_VIEW = "oversight.view"
     INSPECTIONS_MANAGE = "inspections.manage"
+    DATA_CALLS_SEND = "data_calls.send"
+    DATA_CALLS_REPLY = "data_calls.reply"
     DOCUMENTS_VIEW = "documents.view"
     DOCUMENTS_DRAFT = "documents.draft"
     DOCUMENTS_REVIEW = "documents.review"
@@ -72,7 +74,7 @@ WRITE_ACTIONS = frozenset({Action.UNITS_MANAGE, Action.DOCUMENTS_DRAFT, Action.D
                            Action.MEASUREMENTS_RECORD, Action.PERFORMANCE_MANAGE, Action.AUDITS_MANAGE,
                            Action.NONCONFORMITIES_MANAGE, Action.NONCONFORMITIES_VERIFY, Action.ACTIONS_UPDATE_OWN,
                            Action.RISKS_MANAGE, Action.REVIEWS_MANAGE, Action.REVIEWS_CONFIRM,
-                           Action.COMPETENCE_MANAGE})
+                           Action.COMPETENCE_MANAGE, Action.DATA_CALLS_REPLY})
 
 _EVERY_MEMBER = {Action.WORKSPACE_VIEW, Action.MEMBERS_VIEW, Action.DOCUMENTS_VIEW, Action.OBJECTIVES_VIEW,
                  Action.IMPROVEMENT_VIEW}
@@ -82,7 +84,7 @@ _KEEPERS = _WORKERS | {Action.UNITS_MANAGE, Action.ACTIVITY_VIEW, Action.ACTIVIT
                        Action.DOCUMENTS_DRAFT, Action.CATALOGUES_MANAGE, Action.OBJECTIVES_MANAGE,
                        Action.MEASUREMENTS_RECORD, Action.PERFORMANCE_MANAGE, Action.AUDITS_MANAGE,
                        Action.NONCONFORMITIES_MANAGE, Action.RISKS_MANAGE, Action.REVIEWS_MANAGE,
-                       Action.COMPETENCE_MANAGE}
+                       Action.COMPETENCE_MANAGE, Action.DATA_CALLS_REPLY}
 #: Leaders check and approve documents and verify corrective actions; the ISO secretary drafts and records.
 _LEADERS = _KEEPERS | {Action.DOCUMENTS_REVIEW, Action.DOCUMENTS_APPROVE, Action.NONCONFORMITIES_VERIFY}
 
@@ -104,8 +106,10 @@ OVERSIGHT_TENANT_ACTIONS = frozenset(a for a in _LEADERS if a not in WRITE_ACTIO
 OVERSIGHT_ROLE_ACTIONS: dict[OversightRoleKind, frozenset[Action]] = {
     # Both inspect the agencies below them (TT 26/2014 Art. 33: provinces their departments,
     # ministries their units); what they write is the inspection, never the agency's own records.
-    OversightRoleKind.OVERSEER: frozenset({Action.OVERSIGHT_VIEW, Action.INSPECTIONS_MANAGE}),
-    OversightRoleKind.STEERING_COMMITTEE: frozenset({Action.OVERSIGHT_VIEW, Action.INSPECTIONS_MANAGE}),
+    OversightRoleKind.OVERSEER: frozenset({Action.OVERSIGHT_VIEW, Action.INSPECTIONS_MANAGE,
+                                           Action.DATA_CALLS_SEND}),
+    OversightRoleKind.STEERING_COMMITTEE: frozenset({Action.OVERSIGHT_VIEW, Action.INSPECTIONS_MANAGE,
+                                                     Action.DATA_CALLS_SEND}),
 }
 
 

@@ -104,6 +104,15 @@ def scoped(scope: TenantScope, session: Session | None = None) -> Iterator[Tenan
         reset_scope(token, session)
 
 
+@contextlib.contextmanager
+def writing_for(tenant_id: int, session: Session) -> Iterator[TenantScope]:
+    """Write one tenant's records from an oversight view (an inspection's findings, a data call's
+    reply slots): the service says so explicitly, for that tenant only, after the view checked the
+    oversight role."""
+    with scoped(TenantScope.tenant(tenant_id), session) as scope:
+        yield scope
+
+
 def tenant_reference(column: str, table: str, ondelete: str = "RESTRICT") -> ForeignKeyConstraint:
     """A reference from one tenant table to another that includes ``tenant_id``, so the
     database itself refuses a row pointing at another tenant's record. The referenced table

@@ -2,13 +2,12 @@
 nonconformities its findings raise, in that agency's write scope for that step only."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from govqms.core.tenancy import TenantScope, scoped
+from govqms.core.tenancy import writing_for
 from govqms.documents.services import add_months
 from govqms.extensions import db
 from govqms.improvement.models import NcSource
@@ -24,11 +23,8 @@ from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus
 from govqms.tenancy.services import subtree_tenants_query
 
 
-@contextlib.contextmanager
 def for_agency(tenant_id: int):
-    """Write one agency's records on behalf of its overseer (the view has checked the role)."""
-    with scoped(TenantScope.tenant(tenant_id), db.session):
-        yield
+    return writing_for(tenant_id, db.session)
 
 
 def plan_for(jurisdiction: Jurisdiction, year: int) -> InspectionPlan | None:

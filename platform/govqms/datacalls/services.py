@@ -1,0 +1,69 @@
+"""Send a data call, reply to it, and read who answered."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from govqms.core.storage import get_storage
+from govqms.core.tenancy import writing_for
+from govqms.core.uploads import CheckedFile
+from govqms.datacalls.models import DataCall, DataCallReply
+from govqms.documents.services import today
+from govqms.extensions import db
+from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus
+from govqms.tenancy.services import subtree_tenants_query
+
+#: The platform's own folder in the file storage (files of no single agency, such as templates).
+PLATFORM_FILES = 0
+
+
+def recipients_in_reach(jurisdiction: Jurisdiction, tenant_ids: list[int]) -> list[Tenant]:
+    """The chosen agencies that are active and below *jurisdiction*; others are dropped."""
+    return list(db.session.scalars(subtree_tenants_query(jurisdiction).where(
+        Tenant.status == TenantStatus.ACTIVE, Tenant.id.in_(tenant_ids or [0])).order_by(Tenant.name)))
+
+
+def send(jurisdiction: Jurisdiction, *, title: str, request: str, deadline: dt.date, tenants: list[Tenant],
+         user_id: int | None, template: CheckedFile | None = None) -> DataCall:
+    call = DataCall(jurisdiction_id=jurisdiction.id, title=title, request=request, deadline=deadline,
+                    sent_on=today(), created_by_id=user_id)
+    if template is not None:
+        call.template_key, call.template_name = get_storage().put(PLATFORM_FILES, template.data), template.filename
+    db.session.add(call)
+    db.session.flush()
+    for tenant in tenants:  # each agency's empty reply, in its own file
+        with writing_for(tenant.id, db.session):
+            db.session.add(DataCallReply(tenant_id=tenant.id, call_id=call.id))
+            db.session.flush()
+    return call
+
+
+def reply(slot: DataCallReply, *, note: str, files: list[CheckedFile], user_id: int | None) -> DataCallReply:
+    """Submit (or complete) the agency's reply. The first submission's date decides on time or
+    late; later corrections are counted and logged, the date stays."""
+    stored = [{"key": get_storage().put(slot.tenant_id, f.data), "name": f.filename, "size": f.size} for f in files]
+    slot.note = note
+    slot.files = [*slot.files, *stored]
+    if slot.submitted_on is None:
+        slot.submitted_on, slot.submitted_by_id = today(), user_id
+    else:
+        slot.revisions += 1
+    db.session.flush()
+    return slot
+
+
+def replies_of(call: DataCall) -> list[tuple[DataCallReply, Tenant]]:
+    return list(db.session.execute(
+        select(DataCallReply, Tenant).join(Tenant, Tenant.id == DataCallReply.tenant_id)
+        .where(DataCallReply.call_id == call.id).order_by(Tenant.name)))
+
+
+def tallies(call_ids: list[int], on: dt.date) -> dict[int, dict[str, int]]:
+    """Per call: how many replies are on time, late, awaited and missing (one query)."""
+    out: dict[int, dict[str, int]] = {i: {"on_time": 0, "late": 0, "awaited": 0, "missing": 0} for i in call_ids}
+    for slot, deadline in db.session.execute(
+            select(DataCallReply, DataCall.deadline).join(DataCall, DataCall.id == DataCallReply.call_id)
+            .where(DataCallReply.call_id.in_(call_ids or [0]))):
+        out[slot.call_id][slot.state(deadline, on)] += 1
+    return out

@@ -1,0 +1,184 @@
+"""Data calls: the overseer sends and follows them; each agency answers its own."""
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from govqms.core.forms import form_data
+from govqms.core.permissions import Action
+from govqms.core.schemas import first_errors
+from govqms.core.storage import get_storage
+from govqms.core.uploads import UploadRefused, check_upload
+from govqms.core.web import oversight_blueprint, page_number, requires, workspace_blueprint
+from govqms.datacalls import schedule as _schedule  # noqa: F401  (registers the timeline source)
+from govqms.datacalls import services
+from govqms.datacalls.models import STATE_LABELS, DataCall, DataCallReply
+from govqms.datacalls.schemas import DataCallSchema, ReplySchema
+from govqms.documents.services import today
+from govqms.extensions import db
+from govqms.tenancy.models import KIND_LABELS, Tenant, TenantStatus
+from govqms.tenancy.services import subtree_tenants_query
+
+bp = oversight_blueprint("data_calls", __name__, "/data-calls")
+agency = workspace_blueprint("agency_data_calls", __name__, "/data-calls")
+blueprints = [bp, agency]
+FILE_TYPES = ("pdf", "docx", "xlsx", "odt", "ods")
+MAX_FILES = 10
+
+
+def _download(key: str | None, name: str | None):
+    if not key:
+        abort(404)
+    return send_file(BytesIO(get_storage().get(key)), as_attachment=True, download_name=name or "file")
+
+
+# --- the overseer ---------------------------------------------------------------------------------
+
+@bp.route("/")
+@requires(Action.OVERSIGHT_VIEW)
+def index():
+    page = db.paginate(select(DataCall).where(DataCall.jurisdiction_id == g.jurisdiction.id,
+                                              DataCall.archived_at.is_(None))
+                       .order_by(DataCall.sent_on.desc(), DataCall.id.desc()),
+                       page=page_number(), per_page=30, error_out=False)
+    return render_template("datacalls/index.html", page=page, today=today(),
+                           tallies=services.tallies([c.id for c in page.items], today()),
+                           can_send=g.access.can(Action.DATA_CALLS_SEND))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Action.DATA_CALLS_SEND)
+def new():
+    agencies = list(db.session.scalars(subtree_tenants_query(g.jurisdiction).where(
+        Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)))
+    form, errors = {"tenant_ids": [str(t.id) for t in agencies]}, {}
+    if request.method == "POST":
+        form = form_data(("tenant_ids",))
+        try:
+            data = DataCallSchema().load(form)
+            upload = request.files.get("template")
+            template = check_upload(upload, FILE_TYPES) if upload and upload.filename else None
+            if data["deadline"] < today():
+                errors["deadline"] = _("The deadline cannot be in the past.")
+            tenants = services.recipients_in_reach(g.jurisdiction, data["tenant_ids"])
+            if not errors:
+                call = services.send(g.jurisdiction, title=data["title"], request=data["request"],
+                                     deadline=data["deadline"], tenants=tenants, user_id=current_user.id,
+                                     template=template)
+                db.session.commit()
+                flash(_("The data call was sent to %(n)s agencies.", n=len(tenants)), "success")
+                return redirect(url_for(".detail", call_id=call.id))
+        except ValidationError as error:
+            errors = first_errors(error.messages)
+        except UploadRefused as refused:
+            errors["template"] = str(refused)
+    return render_template("datacalls/new.html", agencies=agencies, form=form, errors=errors,
+                           KIND_LABELS=KIND_LABELS), (422 if errors else 200)
+
+
+def _call_or_404(call_id: int) -> DataCall:
+    call = db.session.scalar(select(DataCall).where(DataCall.id == call_id,
+                                                    DataCall.jurisdiction_id == g.jurisdiction.id))
+    if call is None:
+        abort(404)
+    return call
+
+
+@bp.route("/<int:call_id>/")
+@requires(Action.OVERSIGHT_VIEW)
+def detail(call_id: int):
+    call = _call_or_404(call_id)
+    return render_template("datacalls/detail.html", call=call, replies=services.replies_of(call), today=today(),
+                           STATE_LABELS=STATE_LABELS)
+
+
+@bp.route("/<int:call_id>/template")
+@requires(Action.OVERSIGHT_VIEW)
+def template(call_id: int):
+    call = _call_or_404(call_id)
+    return _download(call.template_key, call.template_name)
+
+
+@bp.route("/<int:call_id>/replies/<int:reply_id>/files/<int:index>")
+@requires(Action.OVERSIGHT_VIEW)
+def reply_file(call_id: int, reply_id: int, index: int):
+    call = _call_or_404(call_id)
+    slot = db.session.scalar(select(DataCallReply).where(DataCallReply.id == reply_id,
+                                                         DataCallReply.call_id == call.id))
+    if slot is None or not 0 <= index < len(slot.files):
+        abort(404)
+    return _download(slot.files[index]["key"], slot.files[index]["name"])
+
+
+# --- the agency ----------------------------------------------------------------------------------
+
+@agency.route("/")
+@requires(Action.IMPROVEMENT_VIEW)
+def index_for_agency():
+    page = db.paginate(select(DataCallReply).join(DataCall, DataCall.id == DataCallReply.call_id)
+                       .where(DataCallReply.tenant_id == g.tenant.id, DataCall.archived_at.is_(None))
+                       .order_by(DataCall.deadline.desc(), DataCall.id.desc()),
+                       page=page_number(), per_page=30, error_out=False)
+    calls = {c.id: c for c in db.session.scalars(select(DataCall).where(
+        DataCall.id.in_([slot.call_id for slot in page.items] or [0])))}
+    return render_template("datacalls/agency_index.html", page=page, calls=calls, today=today(),
+                           STATE_LABELS=STATE_LABELS)
+
+
+def _slot_or_404(reply_id: int) -> tuple[DataCallReply, DataCall]:
+    row = db.session.execute(select(DataCallReply, DataCall).join(DataCall, DataCall.id == DataCallReply.call_id)
+                             .where(DataCallReply.id == reply_id, DataCallReply.tenant_id == g.tenant.id)).first()
+    if row is None:
+        abort(404)
+    return row
+
+
+@agency.route("/<int:reply_id>/", methods=["GET", "POST"])
+@requires(Action.IMPROVEMENT_VIEW)
+def answer(reply_id: int):
+    slot, call = _slot_or_404(reply_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not g.access.can(Action.DATA_CALLS_REPLY):
+            abort(403)
+        try:
+            data = ReplySchema().load(request.form)
+            uploads = [f for f in request.files.getlist("files") if f and f.filename]
+            if len(uploads) + len(slot.files) > MAX_FILES:
+                raise UploadRefused(_("At most %(n)s files per reply.", n=MAX_FILES))
+            checked = [check_upload(f, FILE_TYPES) for f in uploads]
+            if not checked and not slot.files and not data["note"]:
+                errors["files"] = _("Attach the report or write the answer.")
+            else:
+                services.reply(slot, note=data["note"], files=checked, user_id=current_user.id)
+                db.session.commit()
+                flash(_("Your reply was sent."), "success")
+                return redirect(url_for(".answer", reply_id=slot.id))
+        except ValidationError as error:
+            errors = first_errors(error.messages)
+        except UploadRefused as refused:
+            errors["files"] = str(refused)
+    return render_template("datacalls/answer.html", slot=slot, call=call, errors=errors, today=today(),
+                           form=request.form, STATE_LABELS=STATE_LABELS,
+                           can_reply=g.access.can(Action.DATA_CALLS_REPLY)), (422 if errors else 200)
+
+
+@agency.route("/<int:reply_id>/template")
+@requires(Action.IMPROVEMENT_VIEW)
+def agency_template(reply_id: int):
+    _slot, call = _slot_or_404(reply_id)
+    return _download(call.template_key, call.template_name)
+
+
+@agency.route("/<int:reply_id>/files/<int:index>")
+@requires(Action.IMPROVEMENT_VIEW)
+def agency_file(reply_id: int, index: int):
+    slot, _call = _slot_or_404(reply_id)
+    if not 0 <= index < len(slot.files):
+        abort(404)
+    return _download(slot.files[index]["key"], slot.files[index]["name"])
