@@ -36,6 +36,7 @@ class Row:
     certificate_expires: dt.date | None = None
     actions_open: int = 0
     actions_overdue: int = 0
+    confirmed_years: frozenset[int] = frozenset()  # years the head confirmed the QMS effective
     objectives_total: int = 0
     objectives_on_track: int = 0
     on_time_rate: float | None = None
@@ -146,6 +147,7 @@ def _add_facts(row: Row, f, on: dt.date) -> None:
     if current:
         row.certificate_expires = max(c[2] for c in current)
     row.actions_open, row.actions_overdue = f.actions_open, f.actions_overdue
+    row.confirmed_years = frozenset(year for _i, met, year, confirmed in f.reviews if confirmed and met <= on)
 
 
 @dataclass

@@ -59,3 +59,124 @@ def export_comparison(job, jurisdiction_id: int, on: str, locale: str = "vi", **
     out = BytesIO()
     book.save(out)
     job.set_result(out.getvalue(), f"so-sanh-{jurisdiction.code}-{day:%Y%m%d}.xlsx", XLSX)
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+REPORT_KINDS = ("annual", "inspections")
+
+
+def _figure_lines(figures) -> list[tuple[str, object]]:
+    c, i, d = figures.counts, figures.inspection_counts, figures.data_calls
+    return [
+        (_("Agencies applying the QMS (in scope on %(date)s)", date=_day(figures.on)), c["in_scope"]),
+        (_("With a declaration of conformity"), c["declared"]),
+        (_("Applying TCVN ISO 9001:2015"), c["on_2015"]),
+        (_("Internal audit done in %(year)s", year=figures.year), c["audited_this_year"]),
+        (_("Management review held in %(year)s", year=figures.year), c["reviewed_this_year"]),
+        (_("Head's confirmation of effectiveness for %(year)s", year=figures.year), c["confirmed_this_year"]),
+        (_("With overdue corrective actions"), c["with_overdue_actions"]),
+        (_("Inspected on paper"), i["inspected_on_paper"]),
+        (_("Inspected on site"), i["inspected_on_site"]),
+        (_("Data calls sent"), d["sent"]),
+        (_("Replies on time / late / missing"), f"{d['on_time']} / {d['late']} / {d['missing']}"),
+    ]
+
+
+def _inspection_lines(figures) -> list[tuple[str, object]]:
+    i = figures.inspection_counts
+    return [
+        (_("Agencies in the inspection plan"), i["planned"]),
+        (_("Planned on site"), i["planned_on_site"]),
+        (_("Inspected on paper"), i["inspected_on_paper"]),
+        (_("Inspected on site"), i["inspected_on_site"]),
+        (_("Findings to correct"), i["findings"]),
+        (_("Corrective-action reports received"), i["reports_received"]),
+        (_("Reports accepted"), i["reports_accepted"]),
+        (_("Cost (VND)"), i["cost"]),
+    ]
+
+
+def _title(kind: str, jurisdiction, year: int) -> str:
+    if kind == "annual":
+        return _("Report on the application of the QMS under TCVN ISO 9001 in %(year)s", year=year)
+    return _("Summary of the %(year)s inspections of QMS application", year=year)
+
+
+def _agency_table(figures) -> tuple[list[str], list[list]]:
+    header = [_("Agency"), _("Edition"), _("Declared on"), _("Last internal audit"), _("Last management review"),
+              _("Overdue actions"), _("Overall level")]
+    body = [[r.tenant.name, r.tenant.iso_edition, _day(r.declared_on), _day(r.last_audit), _day(r.last_review),
+             r.actions_overdue, str(LEVEL_LABELS[r.level])] for r in figures.rows]
+    return header, body
+
+
+def _inspection_table(figures) -> tuple[list[str], list[list]]:
+    from govqms.inspections.models import FORM_LABELS, STATUS_LABELS
+
+    header = [_("Agency"), _("Form of inspection"), _("Inspected on"), _("Findings"), _("Report due"),
+              _("Progress")]
+    body = [[t.name, str(FORM_LABELS[i.form]), _day(i.held_on), len(i.findings), _day(i.report_due_on),
+             str(STATUS_LABELS[i.status])] for i, t in figures.inspections]
+    return header, body
+
+
+@task("oversight.yearly_report", oversight=True)
+def yearly_report(job, jurisdiction_id: int, year: int, kind: str = "annual", fmt: str = "docx",
+                  locale: str = "vi") -> None:
+    """The jurisdiction's yearly report, computed from the records, as DOCX or XLSX."""
+    from govqms.oversight.report import figures as year_figures
+
+    jurisdiction = db.session.get(Jurisdiction, jurisdiction_id)
+    with force_locale(locale):
+        job.progress(1, 4, _("Computing the figures of every agency"))
+        figures = year_figures(jurisdiction, year)
+        job.progress(2, 4, _("Writing the report"))
+        title = _title(kind, jurisdiction, year)
+        lines = _figure_lines(figures) if kind == "annual" else _inspection_lines(figures)
+        header, body = _agency_table(figures) if kind == "annual" else _inspection_table(figures)
+        out = BytesIO()
+        if fmt == "xlsx":
+            book = Workbook()
+            summary = book.active
+            summary.title = _("Figures")[:31]
+            summary.append([jurisdiction.name])
+            summary.append([title])
+            summary.append([])
+            for label, value in lines:
+                summary.append([label, value])
+            summary.column_dimensions["A"].width = 60
+            detail = book.create_sheet(_("Agencies")[:31])
+            detail.append(header)
+            for cell in detail[1]:
+                cell.font = Font(bold=True)
+            for row in body:
+                detail.append(row)
+            book.save(out)
+            mimetype, extension = XLSX, "xlsx"
+        else:
+            from docx import Document as Docx
+
+            doc = Docx()
+            doc.add_paragraph(jurisdiction.name.upper())
+            doc.add_heading(title, level=1)
+            doc.add_paragraph(_("Situation on %(date)s, computed by GovQMS from the records of each agency.",
+                                date=_day(figures.on)))
+            doc.add_heading(_("I. Figures"), level=2)
+            table = doc.add_table(rows=0, cols=2)
+            table.style = "Table Grid"
+            for label, value in lines:
+                cells = table.add_row().cells
+                cells[0].text, cells[1].text = str(label), str(value)
+            doc.add_heading(_("II. By agency") if kind == "annual" else _("II. By inspection"), level=2)
+            table = doc.add_table(rows=1, cols=len(header))
+            table.style = "Table Grid"
+            for cell, text in zip(table.rows[0].cells, header):
+                cell.text = str(text)
+            for row in body:
+                for cell, value in zip(table.add_row().cells, row):
+                    cell.text = "" if value is None else str(value)
+            doc.save(out)
+            mimetype, extension = DOCX, "docx"
+        job.progress(3, 4, _("Saving"))
+    name = "bao-cao-nam" if kind == "annual" else "tong-hop-kiem-tra"
+    job.set_result(out.getvalue(), f"{name}-{jurisdiction.code}-{year}.{extension}", mimetype)

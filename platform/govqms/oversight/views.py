@@ -4,14 +4,14 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULES
 from govqms.core.permissions import Action
-from govqms.core.web import ListPage, oversight_blueprint, page_number, requires
+from govqms.core.web import ListPage, oversight_blueprint, page_number, requires, year_arg
 from govqms.jobs.services import enqueue
 from govqms.oversight import comparison
 from govqms.tenancy.models import KIND_LABELS
@@ -56,5 +56,30 @@ def export():
     on = _as_of_date(request.form)
     job = enqueue("oversight.export_comparison", tenant_id=None, user_id=current_user.id,
                   jurisdiction_id=g.jurisdiction.id, on=on.isoformat(), **comparison.clean_filters(request.form),
+                  locale=str(get_locale()))
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+@bp.route("/reports/")
+@requires(Action.OVERSIGHT_VIEW)
+def reports():
+    from govqms.oversight.report import figures
+
+    year = year_arg()
+    return render_template("oversight/reports.html", year=year, figures=figures(g.jurisdiction, year),
+                           LEVEL_LABELS=LEVEL_LABELS)
+
+
+@bp.route("/reports/make", methods=["POST"])
+@requires(Action.OVERSIGHT_VIEW)
+def make_report():
+    from govqms.oversight.tasks import REPORT_KINDS
+
+    kind = request.form.get("kind")
+    fmt = request.form.get("fmt")
+    if kind not in REPORT_KINDS or fmt not in ("docx", "xlsx"):
+        abort(400)
+    job = enqueue("oversight.yearly_report", tenant_id=None, user_id=current_user.id,
+                  jurisdiction_id=g.jurisdiction.id, year=year_arg(request.form), kind=kind, fmt=fmt,
                   locale=str(get_locale()))
     return redirect(url_for("jobs.show", job_id=job.id))
