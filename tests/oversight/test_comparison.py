@@ -197,3 +197,34 @@ def test_drill_down_is_recorded_in_the_agency_log(world, login_as, system_scope)
     # the agency sees who looked, in its activity log
     log = login_as("a1_head").get(f"/t/{world.a1}/activity/")
     assert world.email("p1_overseer") in log.text
+
+
+def test_charts_from_snapshots_and_checks(world, login_as, system_scope):
+    import datetime as dt
+
+    from govqms.compliance.models import ComplianceSnapshot
+    from govqms.documents.services import today
+    from govqms.extensions import db
+
+    client = login_as("p1_overseer")
+    empty = client.get(f"/o/{world.p1}/")
+    assert 'data-testid="levels-chart"' not in empty.text  # no snapshot yet: says how they are taken
+    populate(db, world.tenant_ids["a2"])
+    day = today()
+    db.session.add_all([
+        ComplianceSnapshot(tenant_id=world.tenant_ids["a1"], day=day - dt.timedelta(days=1), level="red", results={}),
+        ComplianceSnapshot(tenant_id=world.tenant_ids["a2"], day=day - dt.timedelta(days=1), level="green", results={}),
+        ComplianceSnapshot(tenant_id=world.tenant_ids["a2"], day=day, level="red", results={}),
+        ComplianceSnapshot(tenant_id=world.tenant_ids["b1"], day=day, level="green", results={}),  # other province
+    ])
+    db.session.commit()
+    page = client.get(f"/o/{world.p1}/")
+    chart = page.text.split('data-testid="levels-chart"', 1)[1].split("</svg>", 1)[0]
+    titles = re.findall(r"<title>([^<]+)</title>", chart)
+    yesterday, today_label = (day - dt.timedelta(days=1)).strftime("%d/%m"), day.strftime("%d/%m")
+    # a1 red and a2 green yesterday, a2 red today; b1's snapshot (another province) is not counted
+    assert sorted(t.split(":")[0] for t in titles) == sorted([yesterday, yesterday, today_label])
+    distribution = page.text.split('data-testid="check-distribution"', 1)[1].split("</table>", 1)[0]
+    actions = distribution.split("Nonconformities and actions on time" if "Nonconformities and actions" in
+                                 distribution else "Xử lý sự không phù hợp", 1)[1].split("</tr>", 1)[0]
+    assert 'data-result="overdue" data-count="1"' in actions and 'data-result="ok" data-count="1"' in actions

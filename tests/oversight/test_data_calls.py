@@ -123,3 +123,41 @@ def test_deadlines_are_on_the_schedule(world, login_as, system_scope):
     slot = reply_slot(world, "a2")
     year = (today() + dt.timedelta(days=3)).year
     assert f'data-uid="data-call-{slot.id}"' in overseer.get(f"/o/{world.p1}/schedule/?year={year}").text
+
+
+def test_head_asks_the_agencys_units(world, login_as, system_scope):
+    from govqms.accounts.models import User
+    from govqms.competence.models import StaffProfile
+    from govqms.datacalls.models import UnitCallReply
+    from govqms.extensions import db
+
+    head = login_as("a1_head")
+    assert "No request has been sent" in head.get(f"/t/{world.a1}/unit-calls/").text or \
+        "Chưa gửi yêu cầu" in head.get(f"/t/{world.a1}/unit-calls/").text
+    office, planning = world.unit_ids["a1"]
+    response = head.post(f"/t/{world.a1}/unit-calls/new", data={
+        "title": "Rà soát quy trình nội bộ", "deadline": deadline(7), "unit_ids": [str(office), str(planning),
+                                                                                  str(world.unit_ids["b1"][0])]})
+    assert response.status_code == 302, response.text
+    slots = db.session.scalars(select(UnitCallReply).order_by(UnitCallReply.unit_id)).all()
+    assert [s.unit_id for s in slots] == sorted([office, planning])  # b1's unit is not theirs to ask
+    call_url = response.location
+    # staff answer for their own unit only; keepers for any
+    staff = db.session.scalar(select(User).where(User.email == world.email("a1_staff")))
+    db.session.add(StaffProfile(tenant_id=world.tenant_ids["a1"], user_id=staff.id, unit_id=office))
+    db.session.commit()
+    office_slot = next(s for s in slots if s.unit_id == office)
+    planning_slot = next(s for s in slots if s.unit_id == planning)
+    staff_client = login_as("a1_staff")
+    assert staff_client.post(f"{call_url}replies/{planning_slot.id}", data={"note": "x"}).status_code == 403
+    ok = staff_client.post(f"{call_url}replies/{office_slot.id}", data={
+        "note": "Văn phòng đã rà soát", "files": (io.BytesIO(PDF), "van-phong.pdf")}, content_type="multipart/form-data")
+    assert ok.status_code == 302
+    page = head.get(call_url)
+    assert re.findall(r'data-unit="([^"]+)" data-state="([^"]+)"', page.text) == [("KHTC", "awaited"),
+                                                                                 ("VP", "on_time")]
+    assert "Văn phòng đã rà soát" in page.text
+    # viewers read, the other agency cannot even see it, the staff cannot send requests
+    assert login_as("a1_viewer").get(call_url).status_code == 200
+    assert login_as("b1_secretary").get(call_url.replace("/t/a1/", "/t/b1/")).status_code == 404
+    assert staff_client.get(f"/t/{world.a1}/unit-calls/new").status_code == 403

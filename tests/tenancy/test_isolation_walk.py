@@ -49,6 +49,15 @@ def foreign(app, world, system_scope):
     reply = DataCallReply(tenant_id=world.tenant_ids["b1"], call_id=call.id,
                           files=[{"key": "x/aa/secret", "name": "b1.pdf", "size": 1}])
     db.session.add(reply)
+    from govqms.datacalls.models import UnitCall, UnitCallReply
+
+    unit_call = UnitCall(tenant_id=world.tenant_ids["b1"], title="b1", deadline=dt.date(2030, 1, 1),
+                         sent_on=dt.date(2026, 1, 1), template_key="x/aa/secret", template_name="b1.xlsx")
+    db.session.add(unit_call)
+    db.session.flush()
+    unit_reply = UnitCallReply(tenant_id=world.tenant_ids["b1"], call_id=unit_call.id,
+                               unit_id=world.unit_ids["b1"][0], files=[{"key": "x/aa/secret", "name": "b1.pdf"}])
+    db.session.add(unit_reply)
     db.session.commit()
     return {
         "tenant_slug": world.b1,
@@ -60,6 +69,8 @@ def foreign(app, world, system_scope):
         "call_id": call.id,
         "reply_id": reply.id,
         "index": 0,
+        "unit_call_id": unit_call.id,
+        "unit_reply_id": unit_reply.id,
         # an invitation token is its own secret and belongs to no tenant: an unknown one is not found
         "token": "not-a-valid-invitation-token",
         **records,

@@ -48,6 +48,7 @@ class Action(StrEnum):
     INSPECTIONS_MANAGE = "inspections.manage"
     DATA_CALLS_SEND = "data_calls.send"
     DATA_CALLS_REPLY = "data_calls.reply"
+    UNIT_CALLS_SEND = "unit_calls.send"
     DOCUMENTS_VIEW = "documents.view"
     DOCUMENTS_DRAFT = "documents.draft"
     DOCUMENTS_REVIEW = "documents.review"
@@ -74,7 +75,7 @@ WRITE_ACTIONS = frozenset({Action.UNITS_MANAGE, Action.DOCUMENTS_DRAFT, Action.D
                            Action.MEASUREMENTS_RECORD, Action.PERFORMANCE_MANAGE, Action.AUDITS_MANAGE,
                            Action.NONCONFORMITIES_MANAGE, Action.NONCONFORMITIES_VERIFY, Action.ACTIONS_UPDATE_OWN,
                            Action.RISKS_MANAGE, Action.REVIEWS_MANAGE, Action.REVIEWS_CONFIRM,
-                           Action.COMPETENCE_MANAGE, Action.DATA_CALLS_REPLY})
+                           Action.COMPETENCE_MANAGE, Action.DATA_CALLS_REPLY, Action.UNIT_CALLS_SEND})
 
 _EVERY_MEMBER = {Action.WORKSPACE_VIEW, Action.MEMBERS_VIEW, Action.DOCUMENTS_VIEW, Action.OBJECTIVES_VIEW,
                  Action.IMPROVEMENT_VIEW}
@@ -86,7 +87,8 @@ _KEEPERS = _WORKERS | {Action.UNITS_MANAGE, Action.ACTIVITY_VIEW, Action.ACTIVIT
                        Action.NONCONFORMITIES_MANAGE, Action.RISKS_MANAGE, Action.REVIEWS_MANAGE,
                        Action.COMPETENCE_MANAGE, Action.DATA_CALLS_REPLY}
 #: Leaders check and approve documents and verify corrective actions; the ISO secretary drafts and records.
-_LEADERS = _KEEPERS | {Action.DOCUMENTS_REVIEW, Action.DOCUMENTS_APPROVE, Action.NONCONFORMITIES_VERIFY}
+_LEADERS = _KEEPERS | {Action.DOCUMENTS_REVIEW, Action.DOCUMENTS_APPROVE, Action.NONCONFORMITIES_VERIFY,
+                       Action.UNIT_CALLS_SEND}
 
 TENANT_ROLE_ACTIONS: dict[TenantRole, frozenset[Action]] = {
     # The head confirms the QMS is effective for the year (xác nhận hiệu lực).

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column
 
 from govqms.core.db import AwareDateTime, Base, Timestamps
-from govqms.core.tenancy import TenantScoped
+from govqms.core.tenancy import TenantScoped, tenant_reference
 
 
 class DataCall(Timestamps, Base):
@@ -61,3 +61,40 @@ class DataCallReply(TenantScoped, Timestamps, Base):
         if self.submitted_on is not None:
             return ReplyState.ON_TIME if self.submitted_on <= deadline else ReplyState.LATE
         return ReplyState.MISSING if today > deadline else ReplyState.AWAITED
+
+
+class UnitCall(TenantScoped, Timestamps, Base):
+    """A department head's request to the agency's own units (phòng, ban), with a deadline."""
+
+    __tablename__ = "unit_call"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("tenant_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(500), nullable=False)
+    request: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    deadline: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    sent_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    template_key: Mapped[str | None] = mapped_column(String(255))
+    template_name: Mapped[str | None] = mapped_column(String(255))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    archived_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
+
+
+class UnitCallReply(TenantScoped, Timestamps, Base):
+    """One unit's reply to a :class:`UnitCall`."""
+
+    __tablename__ = "unit_call_reply"
+    __table_args__ = (UniqueConstraint("tenant_id", "id"), UniqueConstraint("call_id", "unit_id"),
+                      tenant_reference("call_id", "unit_call"), tenant_reference("unit_id", "unit"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(Integer, index=True, nullable=False)
+    unit_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    note: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    files: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    submitted_on: Mapped[dt.date | None] = mapped_column(Date)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    revisions: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+    state = DataCallReply.state

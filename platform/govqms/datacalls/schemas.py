@@ -16,3 +16,11 @@ class DataCallSchema(InputSchema):
 
 class ReplySchema(InputSchema):
     note = TrimmedString(load_default="", validate=length(20_000, 0))
+
+
+class UnitCallSchema(InputSchema):
+    title = TrimmedString(required=True, validate=length(500))
+    request = TrimmedString(load_default="", validate=length(20_000, 0))
+    deadline = FormDate(required=True)
+    unit_ids = fields.List(fields.Integer(), required=True,
+                           validate=validate.Length(min=1, error=_l("Choose at least one unit.")))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from govqms.core.storage import get_storage
 from govqms.core.tenancy import writing_for
 from govqms.core.uploads import CheckedFile
-from govqms.datacalls.models import DataCall, DataCallReply
+from govqms.datacalls.models import DataCall, DataCallReply, UnitCall, UnitCallReply
 from govqms.documents.services import today
 from govqms.extensions import db
 from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus
@@ -67,3 +67,36 @@ def tallies(call_ids: list[int], on: dt.date) -> dict[int, dict[str, int]]:
             .where(DataCallReply.call_id.in_(call_ids or [0]))):
         out[slot.call_id][slot.state(deadline, on)] += 1
     return out
+
+
+# --- a department head's calls to its own units ---------------------------------------------------
+
+def send_to_units(tenant_id: int, *, title: str, request: str, deadline: dt.date, unit_ids: list[int],
+                  user_id: int | None, template: CheckedFile | None = None) -> UnitCall:
+    """Units are the agency's own (the scope and the composite references make sure of it)."""
+    from govqms.tenancy.models import Unit
+
+    units = list(db.session.scalars(select(Unit).where(Unit.tenant_id == tenant_id, Unit.id.in_(unit_ids or [0]),
+                                                       Unit.archived_at.is_(None))))
+    call = UnitCall(tenant_id=tenant_id, title=title, request=request, deadline=deadline, sent_on=today(),
+                    created_by_id=user_id)
+    if template is not None:
+        call.template_key, call.template_name = get_storage().put(tenant_id, template.data), template.filename
+    db.session.add(call)
+    db.session.flush()
+    db.session.add_all([UnitCallReply(tenant_id=tenant_id, call_id=call.id, unit_id=unit.id) for unit in units])
+    db.session.flush()
+    return call
+
+
+def may_answer_for_unit(access, user_id: int, tenant_id: int, unit_id: int) -> bool:
+    """The agency's keepers answer for any unit; other members for the unit of their staff profile."""
+    from govqms.competence.models import StaffProfile
+    from govqms.core.permissions import Action
+
+    if access.can(Action.DATA_CALLS_REPLY):
+        return True
+    if not access.can(Action.ACTIONS_UPDATE_OWN):  # viewers and overseers only read
+        return False
+    return db.session.scalar(select(StaffProfile.unit_id).where(
+        StaffProfile.tenant_id == tenant_id, StaffProfile.user_id == user_id)) == unit_id

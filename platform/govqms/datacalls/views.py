@@ -17,11 +17,11 @@ from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import oversight_blueprint, page_number, requires, workspace_blueprint
 from govqms.datacalls import schedule as _schedule  # noqa: F401  (registers the timeline source)
 from govqms.datacalls import services
-from govqms.datacalls.models import STATE_LABELS, DataCall, DataCallReply
-from govqms.datacalls.schemas import DataCallSchema, ReplySchema
+from govqms.datacalls.models import STATE_LABELS, DataCall, DataCallReply, UnitCall, UnitCallReply
+from govqms.datacalls.schemas import DataCallSchema, ReplySchema, UnitCallSchema
 from govqms.documents.services import today
 from govqms.extensions import db
-from govqms.tenancy.models import KIND_LABELS, Tenant, TenantStatus
+from govqms.tenancy.models import KIND_LABELS, Tenant, TenantStatus, Unit
 from govqms.tenancy.services import subtree_tenants_query
 
 bp = oversight_blueprint("data_calls", __name__, "/data-calls")
@@ -179,6 +179,123 @@ def agency_template(reply_id: int):
 @requires(Action.IMPROVEMENT_VIEW)
 def agency_file(reply_id: int, index: int):
     slot, _call = _slot_or_404(reply_id)
+    if not 0 <= index < len(slot.files):
+        abort(404)
+    return _download(slot.files[index]["key"], slot.files[index]["name"])
+
+
+# --- a department head's calls to its own units ---------------------------------------------------
+
+units_bp = workspace_blueprint("unit_calls", __name__, "/unit-calls")
+blueprints.append(units_bp)
+
+
+@units_bp.route("/")
+@requires(Action.IMPROVEMENT_VIEW)
+def unit_index():
+    page = db.paginate(select(UnitCall).where(UnitCall.tenant_id == g.tenant.id, UnitCall.archived_at.is_(None))
+                       .order_by(UnitCall.sent_on.desc(), UnitCall.id.desc()),
+                       page=page_number(), per_page=30, error_out=False)
+    ids = [c.id for c in page.items]
+    tallies: dict[int, dict[str, int]] = {i: {"on_time": 0, "late": 0, "awaited": 0, "missing": 0} for i in ids}
+    deadlines = {c.id: c.deadline for c in page.items}
+    for slot in db.session.scalars(select(UnitCallReply).where(UnitCallReply.call_id.in_(ids or [0]),
+                                                                UnitCallReply.tenant_id == g.tenant.id)):
+        tallies[slot.call_id][slot.state(deadlines[slot.call_id], today())] += 1
+    return render_template("datacalls/unit_index.html", page=page, tallies=tallies, today=today(),
+                           can_send=g.access.can(Action.UNIT_CALLS_SEND))
+
+
+@units_bp.route("/new", methods=["GET", "POST"])
+@requires(Action.UNIT_CALLS_SEND)
+def unit_new():
+    units = list(db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id, Unit.archived_at.is_(None))
+                                    .order_by(Unit.code)))
+    form, errors = {"unit_ids": [str(u.id) for u in units]}, {}
+    if request.method == "POST":
+        form = form_data(("unit_ids",))
+        try:
+            data = UnitCallSchema().load(form)
+            upload = request.files.get("template")
+            template = check_upload(upload, FILE_TYPES) if upload and upload.filename else None
+            if data["deadline"] < today():
+                errors["deadline"] = _("The deadline cannot be in the past.")
+            else:
+                call = services.send_to_units(g.tenant.id, title=data["title"], request=data["request"],
+                                              deadline=data["deadline"], unit_ids=data["unit_ids"],
+                                              user_id=current_user.id, template=template)
+                db.session.commit()
+                flash(_("The request was sent to the units."), "success")
+                return redirect(url_for(".unit_detail", unit_call_id=call.id))
+        except ValidationError as error:
+            errors = first_errors(error.messages)
+        except UploadRefused as refused:
+            errors["template"] = str(refused)
+    return render_template("datacalls/unit_new.html", units=units, form=form, errors=errors), (422 if errors else 200)
+
+
+def _unit_call_or_404(unit_call_id: int) -> UnitCall:
+    call = db.session.scalar(select(UnitCall).where(UnitCall.id == unit_call_id, UnitCall.tenant_id == g.tenant.id))
+    if call is None:
+        abort(404)
+    return call
+
+
+@units_bp.route("/<int:unit_call_id>/")
+@requires(Action.IMPROVEMENT_VIEW)
+def unit_detail(unit_call_id: int):
+    call = _unit_call_or_404(unit_call_id)
+    replies = list(db.session.execute(select(UnitCallReply, Unit).join(
+        Unit, (Unit.id == UnitCallReply.unit_id) & (Unit.tenant_id == UnitCallReply.tenant_id))
+        .where(UnitCallReply.call_id == call.id, UnitCallReply.tenant_id == g.tenant.id).order_by(Unit.code)))
+    return render_template("datacalls/unit_detail.html", call=call, replies=replies, today=today(),
+                           STATE_LABELS=STATE_LABELS)
+
+
+@units_bp.route("/<int:unit_call_id>/template")
+@requires(Action.IMPROVEMENT_VIEW)
+def unit_template(unit_call_id: int):
+    call = _unit_call_or_404(unit_call_id)
+    return _download(call.template_key, call.template_name)
+
+
+def _unit_reply_or_404(unit_call_id: int, unit_reply_id: int) -> tuple[UnitCall, UnitCallReply]:
+    call = _unit_call_or_404(unit_call_id)
+    slot = db.session.scalar(select(UnitCallReply).where(UnitCallReply.id == unit_reply_id,
+                                                         UnitCallReply.call_id == call.id))
+    if slot is None:
+        abort(404)
+    return call, slot
+
+
+@units_bp.route("/<int:unit_call_id>/replies/<int:unit_reply_id>", methods=["POST"])
+@requires(Action.IMPROVEMENT_VIEW)
+def unit_answer(unit_call_id: int, unit_reply_id: int):
+    call, slot = _unit_reply_or_404(unit_call_id, unit_reply_id)
+    if not services.may_answer_for_unit(g.access, current_user.id, g.tenant.id, slot.unit_id):
+        abort(403)
+    try:
+        data = ReplySchema().load(request.form)
+        uploads = [f for f in request.files.getlist("files") if f and f.filename]
+        if len(uploads) + len(slot.files) > MAX_FILES:
+            raise UploadRefused(_("At most %(n)s files per reply.", n=MAX_FILES))
+        checked = [check_upload(f, FILE_TYPES) for f in uploads]
+        if not checked and not slot.files and not data["note"]:
+            raise UploadRefused(_("Attach the report or write the answer."))
+        services.reply(slot, note=data["note"], files=checked, user_id=current_user.id)
+        db.session.commit()
+        flash(_("Your reply was sent."), "success")
+    except (ValidationError, UploadRefused) as problem:
+        message = str(problem) if isinstance(problem, UploadRefused) else "; ".join(
+            first_errors(problem.messages).values())
+        flash(message, "danger")
+    return redirect(url_for(".unit_detail", unit_call_id=call.id) + f"#reply-{slot.id}")
+
+
+@units_bp.route("/<int:unit_call_id>/replies/<int:unit_reply_id>/files/<int:index>")
+@requires(Action.IMPROVEMENT_VIEW)
+def unit_file(unit_call_id: int, unit_reply_id: int, index: int):
+    _call, slot = _unit_reply_or_404(unit_call_id, unit_reply_id)
     if not 0 <= index < len(slot.files):
         abort(404)
     return _download(slot.files[index]["key"], slot.files[index]["name"])

@@ -13,7 +13,7 @@ from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULES
 from govqms.core.permissions import Action
 from govqms.core.web import ListPage, oversight_blueprint, page_number, requires, year_arg
 from govqms.jobs.services import enqueue
-from govqms.oversight import comparison
+from govqms.oversight import charts, comparison
 from govqms.tenancy.models import KIND_LABELS
 
 bp = oversight_blueprint("oversight", __name__)
@@ -38,7 +38,9 @@ def overview():
     rows = comparison.compare(g.jurisdiction, on)
     args = comparison.clean_filters(request.args)
     page = ListPage(comparison.filtered(rows, args), page_number(), PER_PAGE)
+    levels_chart = charts.levels_over_time([r.tenant.id for r in rows if r.level != "merged"], on)
     return render_template("oversight/overview.html", jurisdiction=g.jurisdiction, page=page, total=len(rows),
+                           levels_chart=levels_chart, check_bars=charts.distribution_by_check(rows, RULES),
                            counts=comparison.counts(rows, on), history=comparison.history(g.jurisdiction, on),
                            rollup=comparison.rollup(g.jurisdiction, rows, on),
                            on=on, args=args, kinds=sorted({r.tenant.kind for r in rows}),
