@@ -105,3 +105,15 @@ def test_demo_schedule_feed_validates(app, demo):
     assert "Sở Khoa học và Công nghệ tỉnh Khánh Hòa" in summaries and "Sở Y tế tỉnh Khánh Hòa" in summaries
     assert "Sở Tài chính tỉnh Khánh Hòa" in summaries  # its surveillance audit comes due
     assert all(e.get("UID") and e.get("DTSTART") for e in events)
+
+
+def test_demo_overseer_year(app, demo, system_scope):
+    """The province has this year's inspection plan (a third on site, Health inspected with findings
+    that became its nonconformities) and the data call of seed 000, answered by some departments."""
+    overseer = login(app.test_client(), "tdc.khanhhoa@demo.govqms.vn", "demo-pass-123")
+    plan = overseer.get("/o/khanh-hoa/inspections/")
+    assert 'data-testid="on-site-ok"' in plan.text and "125/QĐ-SKHCN" in plan.text
+    calls = overseer.get("/o/khanh-hoa/data-calls/")
+    assert "Rà soát, cập nhật quy trình giải quyết thủ tục hành chính" in calls.text
+    health = login(app.test_client(), "thuky.yte@demo.govqms.vn", "demo-pass-123")
+    assert "Chưa đào tạo công chức mới" in health.get("/t/kh-so-yte/inspections/").text

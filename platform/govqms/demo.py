@@ -58,6 +58,7 @@ def load_demo(password: str) -> DemoReport:
     from govqms.documents.services import today
 
     report.changes += _states(today())
+    report.changes += _oversight(today())
     snapshot(active_tenant_ids())  # today's status, so the history starts with the demo
     db.session.commit()
     return report
@@ -452,3 +453,66 @@ def _states(today_: dt.date) -> int:
             db.session.commit()
         changes += 1
     return changes
+
+
+# --- the overseer's year: an inspection plan and a data call --------------------------------------
+
+ON_SITE = ("kh-so-yte", "kh-so-xaydung", "kh-so-congthuong", "kh-so-gddt", "kh-phuong-nha-trang", "kh-so-tuphap")
+
+
+def _oversight(today_: dt.date) -> int:
+    """Khánh Hòa's plan for the year (some on site, Health inspected with findings) and the data call
+    of seed 000 (review every procedure, report by 25/07), answered by some departments."""
+    from govqms.core.tenancy import writing_for
+    from govqms.datacalls import services as calls
+    from govqms.datacalls.models import DataCallReply
+    from govqms.inspections import services as inspections
+    from govqms.inspections.models import Inspection
+    from govqms.tenancy.models import Jurisdiction, Tenant
+
+    province = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == "khanh-hoa"))
+    overseer = db.session.scalar(select(User).where(User.email == f"tdc.khanhhoa@{DOMAIN}"))
+    if province is None or overseer is None or inspections.plan_for(province, today_.year) is not None:
+        return 0
+    with _actor(overseer):
+        plan = inspections.create_plan(province, today_.year)
+        plan.decision_number, plan.approved_on = "125/QĐ-SKHCN", dt.date(today_.year, 2, 20)
+        rows = db.session.execute(select(Inspection, Tenant).join(Tenant, Tenant.id == Inspection.tenant_id)
+                                  .where(Inspection.plan_id == plan.id)).all()
+        for number, (inspection, tenant) in enumerate(rows):
+            start = dt.date(today_.year, 3 + number % 8, 10 + number % 15)
+            if tenant.slug == "kh-so-yte":  # inspected a month ago, whatever the day the demo is loaded
+                start = max(dt.date(today_.year, 1, 2), today_ - dt.timedelta(days=30))
+            on_site = tenant.slug in ON_SITE
+            inspections.update(inspection, form="on_site" if on_site else "paper",
+                               inspecting_unit="Chi cục Tiêu chuẩn Đo lường Chất lượng Khánh Hòa",
+                               planned_start=start, planned_end=start + dt.timedelta(days=1 if on_site else 0),
+                               cost=3_500_000 if on_site else 500_000)
+            if tenant.slug == "kh-so-yte":
+                minutes = min(start + dt.timedelta(days=1), today_)
+                inspections.update(inspection, decision_number="38/QĐ-SKHCN", decision_on=start - dt.timedelta(days=14),
+                                   checklist={"scope": {"result": "met", "note": ""},
+                                              "training": {"result": "not_met",
+                                                           "note": "Chưa tập huấn tài liệu sửa đổi cho công chức mới"}},
+                                   conclusion="Cơ bản duy trì hệ thống; cần khắc phục các tồn tại nêu trên.")
+                inspections.sign_minutes(inspection, minutes_on=minutes, findings=[
+                    {"clause": "7.2", "description": "Chưa đào tạo công chức mới về các quy trình sửa đổi"},
+                    {"clause": "", "description": "Chưa công bố lại sau khi bổ sung 3 thủ tục hành chính"}])
+        deadline = dt.date(today_.year, 7, 25)
+        recipients = list(db.session.scalars(select(Tenant).where(Tenant.id.in_([t.id for _i, t in rows]))))
+        call = calls.send(province, title="Rà soát, cập nhật quy trình giải quyết thủ tục hành chính",
+                          request="Đề nghị các cơ quan rà soát toàn bộ quy trình giải quyết TTHC theo danh mục "
+                                  "mới được công bố và báo cáo kết quả trước ngày 25/07.",
+                          deadline=deadline, tenants=recipients, user_id=overseer.id)
+        call.sent_on = min(dt.date(today_.year, 7, 1), today_)
+        answers = {"kh-so-tuphap": deadline - dt.timedelta(days=3), "kh-so-khcn": deadline + dt.timedelta(days=4),
+                   "kh-so-yte": deadline - dt.timedelta(days=1)}
+        for slot, tenant in db.session.execute(select(DataCallReply, Tenant).join(
+                Tenant, Tenant.id == DataCallReply.tenant_id).where(DataCallReply.call_id == call.id)).all():
+            if tenant.slug in answers and answers[tenant.slug] <= today_:
+                with writing_for(tenant.id, db.session):
+                    slot.note = "Đã rà soát toàn bộ quy trình; đề xuất sửa đổi 4 quy trình."
+                    slot.submitted_on = answers[tenant.slug]
+                    db.session.flush()
+        db.session.commit()
+    return 1

@@ -13,15 +13,9 @@ from govqms.core.db import AwareDateTime, Base, Timestamps
 from govqms.core.tenancy import TenantScoped, tenant_reference
 
 
-class DataCall(Timestamps, Base):
-    """The request, owned by the jurisdiction that sent it."""
+class RequestFields:
+    """What every request carries, whoever sends it and to whom."""
 
-    __tablename__ = "data_call"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id", ondelete="RESTRICT"), index=True,
-                                                 nullable=False)
     title: Mapped[str] = mapped_column(String(500), nullable=False)
     request: Mapped[str] = mapped_column(Text, default="", nullable=False)
     deadline: Mapped[dt.date] = mapped_column(Date, nullable=False)
@@ -30,6 +24,17 @@ class DataCall(Timestamps, Base):
     template_name: Mapped[str | None] = mapped_column(String(255))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     archived_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
+
+
+class DataCall(RequestFields, Timestamps, Base):
+    """The request, owned by the jurisdiction that sent it."""
+
+    __tablename__ = "data_call"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id", ondelete="RESTRICT"), index=True,
+                                                 nullable=False)
 
 
 class ReplyState(StrEnum):
@@ -43,14 +48,9 @@ STATE_LABELS = {ReplyState.ON_TIME: _l("Answered on time"), ReplyState.LATE: _l(
                 ReplyState.AWAITED: _l("Not answered yet"), ReplyState.MISSING: _l("Not answered, overdue")}
 
 
-class DataCallReply(TenantScoped, Timestamps, Base):
-    """One agency's reply slot for a call: created empty when the call is sent, filled by the agency."""
+class ReplyFields:
+    """A reply: created empty when the request is sent, filled by whoever answers."""
 
-    __tablename__ = "data_call_reply"
-    __table_args__ = (UniqueConstraint("tenant_id", "id"), UniqueConstraint("call_id", "tenant_id"))
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    call_id: Mapped[int] = mapped_column(ForeignKey("data_call.id", ondelete="RESTRICT"), index=True, nullable=False)
     note: Mapped[str] = mapped_column(Text, default="", nullable=False)
     files: Mapped[list] = mapped_column(JSON, default=list, nullable=False)  # [{key, name, size}]
     submitted_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -63,7 +63,17 @@ class DataCallReply(TenantScoped, Timestamps, Base):
         return ReplyState.MISSING if today > deadline else ReplyState.AWAITED
 
 
-class UnitCall(TenantScoped, Timestamps, Base):
+class DataCallReply(ReplyFields, TenantScoped, Timestamps, Base):
+    """One agency's reply to a data call, in the agency's own file."""
+
+    __tablename__ = "data_call_reply"
+    __table_args__ = (UniqueConstraint("tenant_id", "id"), UniqueConstraint("call_id", "tenant_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("data_call.id", ondelete="RESTRICT"), index=True, nullable=False)
+
+
+class UnitCall(RequestFields, TenantScoped, Timestamps, Base):
     """A department head's request to the agency's own units (phòng, ban), with a deadline."""
 
     __tablename__ = "unit_call"
@@ -71,17 +81,9 @@ class UnitCall(TenantScoped, Timestamps, Base):
     __table_args__ = (UniqueConstraint("tenant_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(500), nullable=False)
-    request: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    deadline: Mapped[dt.date] = mapped_column(Date, nullable=False)
-    sent_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
-    template_key: Mapped[str | None] = mapped_column(String(255))
-    template_name: Mapped[str | None] = mapped_column(String(255))
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    archived_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
 
 
-class UnitCallReply(TenantScoped, Timestamps, Base):
+class UnitCallReply(ReplyFields, TenantScoped, Timestamps, Base):
     """One unit's reply to a :class:`UnitCall`."""
 
     __tablename__ = "unit_call_reply"
@@ -91,10 +93,3 @@ class UnitCallReply(TenantScoped, Timestamps, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(Integer, index=True, nullable=False)
     unit_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    note: Mapped[str] = mapped_column(Text, default="", nullable=False)
-    files: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
-    submitted_on: Mapped[dt.date | None] = mapped_column(Date)
-    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    revisions: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-
-    state = DataCallReply.state

@@ -37,6 +37,30 @@ def _download(key: str | None, name: str | None):
     return send_file(BytesIO(get_storage().get(key)), as_attachment=True, download_name=name or "file")
 
 
+def _request_form(schema, list_field: str) -> tuple[dict, object]:
+    """Load a request form (subject, what is asked, deadline, recipients, template): the data and the
+    checked template; raises ValidationError or UploadRefused, with nothing stored."""
+    data = schema().load(form_data((list_field,)))
+    if data["deadline"] < today():
+        raise ValidationError({"deadline": [_("The deadline cannot be in the past.")]})
+    upload = request.files.get("template")
+    return data, check_upload(upload, FILE_TYPES) if upload and upload.filename else None
+
+
+def _save_reply(slot) -> None:
+    """Check the reply form and its files and save the reply; raises ValidationError or UploadRefused."""
+    data = ReplySchema().load(request.form)
+    uploads = [f for f in request.files.getlist("files") if f and f.filename]
+    if len(uploads) + len(slot.files) > MAX_FILES:
+        raise UploadRefused(_("At most %(n)s files per reply.", n=MAX_FILES))
+    checked = [check_upload(f, FILE_TYPES) for f in uploads]
+    if not checked and not slot.files and not data["note"]:
+        raise UploadRefused(_("Attach the report or write the answer."))
+    services.reply(slot, note=data["note"], files=checked, user_id=current_user.id)
+    db.session.commit()
+    flash(_("Your reply was sent."), "success")
+
+
 # --- the overseer ---------------------------------------------------------------------------------
 
 @bp.route("/")
@@ -60,19 +84,14 @@ def new():
     if request.method == "POST":
         form = form_data(("tenant_ids",))
         try:
-            data = DataCallSchema().load(form)
-            upload = request.files.get("template")
-            template = check_upload(upload, FILE_TYPES) if upload and upload.filename else None
-            if data["deadline"] < today():
-                errors["deadline"] = _("The deadline cannot be in the past.")
+            data, template = _request_form(DataCallSchema, "tenant_ids")
             tenants = services.recipients_in_reach(g.jurisdiction, data["tenant_ids"])
-            if not errors:
-                call = services.send(g.jurisdiction, title=data["title"], request=data["request"],
-                                     deadline=data["deadline"], tenants=tenants, user_id=current_user.id,
-                                     template=template)
-                db.session.commit()
-                flash(_("The data call was sent to %(n)s agencies.", n=len(tenants)), "success")
-                return redirect(url_for(".detail", call_id=call.id))
+            call = services.send(g.jurisdiction, title=data["title"], request=data["request"],
+                                 deadline=data["deadline"], tenants=tenants, user_id=current_user.id,
+                                 template=template)
+            db.session.commit()
+            flash(_("The data call was sent to %(n)s agencies.", n=len(tenants)), "success")
+            return redirect(url_for(".detail", call_id=call.id))
         except ValidationError as error:
             errors = first_errors(error.messages)
         except UploadRefused as refused:
@@ -147,18 +166,8 @@ def answer(reply_id: int):
         if not g.access.can(Action.DATA_CALLS_REPLY):
             abort(403)
         try:
-            data = ReplySchema().load(request.form)
-            uploads = [f for f in request.files.getlist("files") if f and f.filename]
-            if len(uploads) + len(slot.files) > MAX_FILES:
-                raise UploadRefused(_("At most %(n)s files per reply.", n=MAX_FILES))
-            checked = [check_upload(f, FILE_TYPES) for f in uploads]
-            if not checked and not slot.files and not data["note"]:
-                errors["files"] = _("Attach the report or write the answer.")
-            else:
-                services.reply(slot, note=data["note"], files=checked, user_id=current_user.id)
-                db.session.commit()
-                flash(_("Your reply was sent."), "success")
-                return redirect(url_for(".answer", reply_id=slot.id))
+            _save_reply(slot)
+            return redirect(url_for(".answer", reply_id=slot.id))
         except ValidationError as error:
             errors = first_errors(error.messages)
         except UploadRefused as refused:
@@ -215,18 +224,13 @@ def unit_new():
     if request.method == "POST":
         form = form_data(("unit_ids",))
         try:
-            data = UnitCallSchema().load(form)
-            upload = request.files.get("template")
-            template = check_upload(upload, FILE_TYPES) if upload and upload.filename else None
-            if data["deadline"] < today():
-                errors["deadline"] = _("The deadline cannot be in the past.")
-            else:
-                call = services.send_to_units(g.tenant.id, title=data["title"], request=data["request"],
-                                              deadline=data["deadline"], unit_ids=data["unit_ids"],
-                                              user_id=current_user.id, template=template)
-                db.session.commit()
-                flash(_("The request was sent to the units."), "success")
-                return redirect(url_for(".unit_detail", unit_call_id=call.id))
+            data, template = _request_form(UnitCallSchema, "unit_ids")
+            call = services.send_to_units(g.tenant.id, title=data["title"], request=data["request"],
+                                          deadline=data["deadline"], unit_ids=data["unit_ids"],
+                                          user_id=current_user.id, template=template)
+            db.session.commit()
+            flash(_("The request was sent to the units."), "success")
+            return redirect(url_for(".unit_detail", unit_call_id=call.id))
         except ValidationError as error:
             errors = first_errors(error.messages)
         except UploadRefused as refused:
@@ -275,16 +279,7 @@ def unit_answer(unit_call_id: int, unit_reply_id: int):
     if not services.may_answer_for_unit(g.access, current_user.id, g.tenant.id, slot.unit_id):
         abort(403)
     try:
-        data = ReplySchema().load(request.form)
-        uploads = [f for f in request.files.getlist("files") if f and f.filename]
-        if len(uploads) + len(slot.files) > MAX_FILES:
-            raise UploadRefused(_("At most %(n)s files per reply.", n=MAX_FILES))
-        checked = [check_upload(f, FILE_TYPES) for f in uploads]
-        if not checked and not slot.files and not data["note"]:
-            raise UploadRefused(_("Attach the report or write the answer."))
-        services.reply(slot, note=data["note"], files=checked, user_id=current_user.id)
-        db.session.commit()
-        flash(_("Your reply was sent."), "success")
+        _save_reply(slot)
     except (ValidationError, UploadRefused) as problem:
         message = str(problem) if isinstance(problem, UploadRefused) else "; ".join(
             first_errors(problem.messages).values())
