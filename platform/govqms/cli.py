@@ -62,6 +62,23 @@ def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
     worker.work(burst=burst, with_scheduler=True)
 
 
+@click.command("cron")
+@with_appcontext
+def cron_command() -> None:
+    """Start RQ's cron scheduler with the schedule of govqms.jobs.cron (beside the worker)."""
+    from rq.cron import CronScheduler
+
+    from govqms.jobs.services import redis_connection
+
+    connection = redis_connection()
+    if connection is None:
+        raise click.ClickException("GOVQMS_REDIS_URL is not set: without Redis, run `govqms compliance snapshot` "
+                                   "from the system's cron instead.")
+    scheduler = CronScheduler(connection=connection)
+    scheduler.load_config_from_file("govqms.jobs.cron")
+    scheduler.start()
+
+
 @click.command("grant-app-role")
 @click.argument("role")
 @with_appcontext
@@ -228,7 +245,7 @@ def compliance_snapshot_command() -> None:
     click.echo(f"snapshot of {count} agencies")
 
 
-COMMANDS = (demo_command, worker_command, grant_app_role_command, create_operator_command, tenants_group,
+COMMANDS = (demo_command, worker_command, cron_command, grant_app_role_command, create_operator_command, tenants_group,
             compliance_group)
 
 

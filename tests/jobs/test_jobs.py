@@ -115,3 +115,37 @@ def test_running_a_finished_job_again_does_nothing(world, system_scope):
     first = db.session.get(Job, job.id).result
     assert services.run_job(job.id) == "finished"
     assert db.session.get(Job, job.id).attempts == 1 and db.session.get(Job, job.id).result == first
+
+
+def test_schedule_is_read_by_rqs_cron_scheduler(app):
+    """`govqms cron` loads govqms.jobs.cron into RQ's CronScheduler: the daily snapshot, on our queue."""
+    problem = redis_available()
+    if problem:
+        service_unavailable("Redis", problem)
+    from redis import Redis
+    from rq.cron import CronScheduler
+
+    from govqms.jobs.cron import SCHEDULE
+
+    scheduler = CronScheduler(connection=Redis.from_url(REDIS_URL))
+    scheduler.load_config_from_file("govqms.jobs.cron")  # (re)imports the module: compare functions by name
+    registered = [(f"{job.func.__module__}.{job.func.__name__}", job.args, job.cron, job.queue_name)
+                  for job in scheduler.get_jobs()]
+    assert registered == [("govqms.jobs.cron.enqueue_scheduled", (task_name,), expression, "govqms")
+                          for task_name, expression in SCHEDULE]
+    assert ("compliance.snapshot", "15 17 * * *") in SCHEDULE
+
+
+def test_a_scheduled_entry_records_and_runs_its_task(world, system_scope):
+    """What the worker runs when the schedule fires: the task recorded as a job (inline here)."""
+    from sqlalchemy import func, select
+
+    from govqms.compliance.models import ComplianceSnapshot
+    from govqms.extensions import db
+    from govqms.jobs.cron import enqueue_scheduled
+    from govqms.jobs.models import Job
+
+    job_id = enqueue_scheduled("compliance.snapshot")
+    job = db.session.get(Job, job_id)
+    assert job.status == "finished" and job.task == "compliance.snapshot" and job.user_id is None
+    assert db.session.scalar(select(func.count()).select_from(ComplianceSnapshot)) >= 3  # a1, a2, b1

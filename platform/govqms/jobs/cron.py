@@ -1,0 +1,28 @@
+"""The periodic schedule, in one place. `govqms cron` (or `rq cron govqms.jobs.cron`) runs RQ's
+CronScheduler, a process beside the worker, which puts each entry on the queue at its time; the
+worker then records and runs the named task like any other job.
+
+Times are UTC cron expressions: 17:15 UTC is 00:15 in Vietnam, just after midnight.
+"""
+from __future__ import annotations
+
+import os
+
+from rq import cron
+
+#: (task, cron expression): what runs by itself, and when.
+SCHEDULE = [
+    ("compliance.snapshot", "15 17 * * *"),  # every agency's status for the day, for the trends
+]
+QUEUE = os.environ.get("GOVQMS_JOB_QUEUE", "govqms")
+
+
+def enqueue_scheduled(task_name: str) -> str:
+    """Run by the worker (inside the app) when the schedule fires: record the job and queue it."""
+    from govqms.jobs.services import enqueue
+
+    return enqueue(task_name, tenant_id=None, user_id=None).id
+
+
+for _task, _expression in SCHEDULE:
+    cron.register(enqueue_scheduled, queue_name=QUEUE, args=(_task,), cron=_expression, name=_task)
