@@ -88,11 +88,11 @@ def _external(ids, start, end):
 
 @source("certification_due", _l("Surveillance or recertification due"))
 def _certification_due(ids, start, end):
-    from govqms.compliance.engine import evaluate
-    from govqms.documents.services import today
+    from govqms.compliance.engine import certification, context, gather
 
-    for tenant_id, status in evaluate(ids, today()).items():
-        check = next(c for c in status.checks if c.rule == "certification")
+    ctx = context()
+    for tenant_id, facts in gather(ids, ctx.today, ctx.due_soon_days).items():
+        check = certification(facts, ctx)  # this one rule, not the whole evaluation
         if check.due_on and start <= check.due_on <= end:
             yield Event("certification_due", check.due_on, tenant_id, check.reason,
                         f"certification-due-{tenant_id}-{check.due_on:%Y%m%d}", link=("conformity.index", {}))

@@ -41,11 +41,10 @@ def _timeline(tenants: list[Tenant], template: str, **context):
     by_id = {t.id: t for t in tenants}
     events = schedule.events([t.id for t in shown], *_year_bounds(year), kinds={kind} if kind else None)
     page = ListPage(events, page_number(), PER_PAGE)
-    new_token = context.pop("new_token", None)
+    context = {"new_token": None, "feed_errors": {}, **context}
     return render_template(template, page=page, year=year, kind=kind, agency_kind=agency_kind, tenants=by_id,
                            KINDS=schedule.KIND_LABELS, KIND_LABELS=KIND_LABELS,
-                           agency_kinds=sorted({t.kind for t in tenants}), event_url=services.event_url,
-                           new_token=new_token, feed_errors=context.pop("feed_errors", {}), **context)
+                           agency_kinds=sorted({t.kind for t in tenants}), event_url=services.event_url, **context)
 
 
 # --- a jurisdiction ------------------------------------------------------------------------------

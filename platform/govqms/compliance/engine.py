@@ -373,13 +373,16 @@ def level_of(checks: list[Check]) -> Level:
     return Level.AMBER if Result.DUE_SOON in results else Level.GREEN
 
 
+def context(on: dt.date | None = None) -> Context:
+    """The day the rules judge against (today by default) and the configured "due soon" window."""
+    return Context(on or today(), int(current_app.config.get("COMPLIANCE_DUE_SOON_DAYS", 30)))
+
+
 def evaluate(tenant_ids: list[int], on: dt.date | None = None) -> dict[int, Status]:
     """The status of each agency in *tenant_ids* on *on* (callers pass active agencies: a merged
     one is history)."""
-    on = on or today()
-    days = int(current_app.config.get("COMPLIANCE_DUE_SOON_DAYS", 30))
-    ctx = Context(on, days)
-    facts = gather(tenant_ids, on, days)
+    ctx = context(on)
+    facts = gather(tenant_ids, ctx.today, ctx.due_soon_days)
     statuses = {}
     for tenant_id, f in facts.items():
         checks = [rule(f, ctx) for _key, _label, rule in RULES]

@@ -59,15 +59,15 @@ def replies_of(call: DataCall) -> list[tuple[DataCallReply, Tenant]]:
         .where(DataCallReply.call_id == call.id).order_by(Tenant.name)))
 
 
-def tallies(call_ids: list[int], on: dt.date) -> dict[int, dict[str, int]]:
-    """Per call: how many replies are on time, late, awaited and missing (one query)."""
+def tallies(call_model, reply_model, call_ids: list[int], on: dt.date) -> dict[int, dict[str, int]]:
+    """Per request: how many replies are on time, late, awaited and missing (one query). Serves data
+    calls (DataCall, DataCallReply) and requests to units (UnitCall, UnitCallReply)."""
     out: dict[int, dict[str, int]] = {i: {"on_time": 0, "late": 0, "awaited": 0, "missing": 0} for i in call_ids}
     for slot, deadline in db.session.execute(
-            select(DataCallReply, DataCall.deadline).join(DataCall, DataCall.id == DataCallReply.call_id)
-            .where(DataCallReply.call_id.in_(call_ids or [0]))):
+            select(reply_model, call_model.deadline).join(call_model, call_model.id == reply_model.call_id)
+            .where(reply_model.call_id.in_(call_ids or [0]))):
         out[slot.call_id][slot.state(deadline, on)] += 1
     return out
-
 
 # --- a department head's calls to its own units ---------------------------------------------------
 

@@ -71,7 +71,7 @@ def index():
                        .order_by(DataCall.sent_on.desc(), DataCall.id.desc()),
                        page=page_number(), per_page=30, error_out=False)
     return render_template("datacalls/index.html", page=page, today=today(),
-                           tallies=services.tallies([c.id for c in page.items], today()),
+                           tallies=services.tallies(DataCall, DataCallReply, [c.id for c in page.items], today()),
                            can_send=g.access.can(Action.DATA_CALLS_SEND))
 
 
@@ -205,12 +205,7 @@ def unit_index():
     page = db.paginate(select(UnitCall).where(UnitCall.tenant_id == g.tenant.id, UnitCall.archived_at.is_(None))
                        .order_by(UnitCall.sent_on.desc(), UnitCall.id.desc()),
                        page=page_number(), per_page=30, error_out=False)
-    ids = [c.id for c in page.items]
-    tallies: dict[int, dict[str, int]] = {i: {"on_time": 0, "late": 0, "awaited": 0, "missing": 0} for i in ids}
-    deadlines = {c.id: c.deadline for c in page.items}
-    for slot in db.session.scalars(select(UnitCallReply).where(UnitCallReply.call_id.in_(ids or [0]),
-                                                                UnitCallReply.tenant_id == g.tenant.id)):
-        tallies[slot.call_id][slot.state(deadlines[slot.call_id], today())] += 1
+    tallies = services.tallies(UnitCall, UnitCallReply, [c.id for c in page.items], today())
     return render_template("datacalls/unit_index.html", page=page, tallies=tallies, today=today(),
                            can_send=g.access.can(Action.UNIT_CALLS_SEND))
 

@@ -23,10 +23,6 @@ from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus
 from govqms.tenancy.services import subtree_tenants_query
 
 
-def for_agency(tenant_id: int):
-    return writing_for(tenant_id, db.session)
-
-
 def plan_for(jurisdiction: Jurisdiction, year: int) -> InspectionPlan | None:
     return db.session.scalar(select(InspectionPlan).where(InspectionPlan.jurisdiction_id == jurisdiction.id,
                                                           InspectionPlan.year == year))
@@ -47,7 +43,7 @@ def add_missing_agencies(plan: InspectionPlan, jurisdiction: Jurisdiction) -> in
     missing = [t for t in db.session.scalars(subtree_tenants_query(jurisdiction).where(
         Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)) if t.id not in present]
     for tenant in missing:
-        with for_agency(tenant.id):
+        with writing_for(tenant.id, db.session):
             db.session.add(Inspection(tenant_id=tenant.id, plan_id=plan.id, form=InspectionForm.PAPER))
             db.session.flush()
     return len(missing)
@@ -60,7 +56,7 @@ def on_site_share(inspections: list[Inspection]) -> tuple[int, int, bool]:
 
 
 def update(inspection: Inspection, **values) -> Inspection:
-    with for_agency(inspection.tenant_id):
+    with writing_for(inspection.tenant_id, db.session):
         for key, value in values.items():
             setattr(inspection, key, value)
         db.session.flush()
@@ -73,7 +69,7 @@ def sign_minutes(inspection: Inspection, *, minutes_on: dt.date, findings: list[
     if inspection.status != InspectionStatus.PLANNED:
         raise WorkflowRefused(_("the minutes of this inspection are already signed"))
     due = add_months(minutes_on, REPORT_WITHIN_MONTHS)
-    with for_agency(inspection.tenant_id):
+    with writing_for(inspection.tenant_id, db.session):
         recorded = []
         for finding in findings:
             nc = raise_nonconformity(inspection.tenant_id, source=NcSource.PROVINCIAL_INSPECTION,

@@ -96,7 +96,7 @@ def _inspection_lines(figures) -> list[tuple[str, object]]:
     ]
 
 
-def _title(kind: str, jurisdiction, year: int) -> str:
+def _title(kind: str, year: int) -> str:
     if kind == "annual":
         return _("Report on the application of the QMS under TCVN ISO 9001 in %(year)s", year=year)
     return _("Summary of the %(year)s inspections of QMS application", year=year)
@@ -131,7 +131,7 @@ def yearly_report(job, jurisdiction_id: int, year: int, kind: str = "annual", fm
         job.progress(1, 4, _("Computing the figures of every agency"))
         figures = year_figures(jurisdiction, year)
         job.progress(2, 4, _("Writing the report"))
-        title = _title(kind, jurisdiction, year)
+        title = _title(kind, year)
         lines = _figure_lines(figures) if kind == "annual" else _inspection_lines(figures)
         header, body = _agency_table(figures) if kind == "annual" else _inspection_table(figures)
         out = BytesIO()

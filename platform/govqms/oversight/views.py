@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -12,6 +11,7 @@ from flask_login import current_user
 from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULES
 from govqms.core.permissions import Action
 from govqms.core.web import ListPage, oversight_blueprint, page_number, requires, year_arg
+from govqms.documents.services import today
 from govqms.jobs.services import enqueue
 from govqms.oversight import charts, comparison
 from govqms.tenancy.models import KIND_LABELS
@@ -28,7 +28,7 @@ def _as_of_date(source=None) -> dt.date:
     except ValueError:
         if raw:
             flash(_("Enter the date as dd/mm/yyyy."), "warning")
-        return dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+        return today()
 
 
 @bp.route("/")
