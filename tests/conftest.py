@@ -343,6 +343,48 @@ def login_as(app, world):
     return _login
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpSink(list):
+    """Messages a real SMTP server on loopback received; ``wait(n)`` for them to arrive."""
+
+    def wait(self, count: int, timeout: float = 5.0) -> "SmtpSink":
+        import time
+
+        deadline = time.monotonic() + timeout
+        while len(self) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self
+
+
+@pytest.fixture
+def smtp_sink(app):
+    """A real SMTP server (aiosmtpd) on loopback collecting messages; mail is configured meanwhile."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = SmtpSink()
+
+    class Collect(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    controller = Controller(Collect(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
+    try:
+        yield received
+    finally:
+        app.config["SMTP_URL"] = None
+        controller.stop()
+
+
 @pytest.fixture
 def system_scope(app):
     """An app context in the system scope, for arranging data inside a test."""

@@ -79,6 +79,36 @@ def cron_command() -> None:
     scheduler.start()
 
 
+@click.group("jobs")
+def jobs_group() -> None:
+    """The periodic schedule and the platform-wide jobs."""
+
+
+@jobs_group.command("schedule")
+def jobs_schedule_command() -> None:
+    """List what runs by itself, and when (UTC cron expressions)."""
+    from govqms.jobs.cron import SCHEDULE
+
+    for name, expression in SCHEDULE:
+        click.echo(f"{expression:<15} {name}")
+
+
+@jobs_group.command("run")
+@click.argument("name")
+@system_command
+def jobs_run_command(name: str) -> None:
+    """Run the platform-wide job NAME now: on the queue when Redis is configured, else here."""
+    from govqms.jobs.services import enqueue, registered_tasks
+
+    specs = {key: spec for key, spec in registered_tasks().items() if spec.system}
+    if name not in specs:
+        raise click.ClickException(f"no platform-wide job {name!r}; one of: {', '.join(sorted(specs))}")
+    job = enqueue(name, tenant_id=None, user_id=None)
+    click.echo(f"{job.id} {job.status} {job.message or ''}".rstrip())
+    if job.status == "failed":
+        raise SystemExit(1)
+
+
 @click.command("grant-app-role")
 @click.argument("role")
 @with_appcontext
@@ -245,8 +275,8 @@ def compliance_snapshot_command() -> None:
     click.echo(f"snapshot of {count} agencies")
 
 
-COMMANDS = (demo_command, worker_command, cron_command, grant_app_role_command, create_operator_command, tenants_group,
-            compliance_group)
+COMMANDS = (demo_command, worker_command, cron_command, jobs_group, grant_app_role_command, create_operator_command,
+            tenants_group, compliance_group)
 
 
 def init_app(app) -> None:

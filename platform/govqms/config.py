@@ -55,6 +55,17 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _ints(name: str, default: str) -> tuple[int, ...]:
+    raw = os.environ.get(name) or default
+    try:
+        values = tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be whole numbers separated by commas, got {raw!r}") from exc
+    if any(value < 0 for value in values):
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return values
+
+
 def load_config(instance_path: Path) -> dict:
     env = os.environ.get("GOVQMS_ENV", "development")
     if env not in {"development", "production", "testing"}:
@@ -70,6 +81,12 @@ def load_config(instance_path: Path) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("GOVQMS_REDIS_URL") or None,
         "JOB_QUEUE": os.environ.get("GOVQMS_JOB_QUEUE", "govqms"),
+        # A failed job is tried again after each of these delays (seconds): backoff, then it fails.
+        "JOB_RETRY_DELAYS": _ints("GOVQMS_JOB_RETRY_DELAYS", "30,120,600"),
+        # Finished jobs' files (exports, reports) are kept this many days.
+        "JOB_RESULT_DAYS": _int("GOVQMS_JOB_RESULT_DAYS", 30),
+        # Reminders go this many days before a due date, then on the day, then once overdue.
+        "REMINDER_DAYS": _ints("GOVQMS_REMINDER_DAYS", "30,7,1"),
         "MIGRATIONS_DIR": str(default_migrations_dir()),
         "TENANTS_DIR": os.environ.get("GOVQMS_TENANTS_DIR") or str(SOURCE_ROOT / "tenants"),
         # Links in invitations and emails are built on this address.

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from email.header import decode_header, make_header
 import time
 
@@ -79,35 +78,6 @@ def test_only_the_token_hash_is_stored(invited, system_scope):
     user, token = invited
     stored = db.session.scalar(select(Invitation.token_hash).where(Invitation.user_id == user.id))
     assert token not in stored and len(stored) == 64
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_sink(app):
-    """A real SMTP server on loopback collecting messages."""
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    received = []
-
-    class Collect(Message):
-        def handle_message(self, message):
-            received.append(message)
-
-    port = _free_port()
-    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
-    try:
-        yield received
-    finally:
-        app.config["SMTP_URL"] = None
-        controller.stop()
 
 
 def test_invitation_is_emailed_in_the_users_language(app, invited, smtp_sink, system_scope):

@@ -58,6 +58,12 @@ def foreign(app, world, system_scope):
     unit_reply = UnitCallReply(tenant_id=world.tenant_ids["b1"], call_id=unit_call.id,
                                unit_id=world.unit_ids["b1"][0], files=[{"key": "x/aa/secret", "name": "b1.pdf"}])
     db.session.add(unit_reply)
+    from govqms.notifications.models import Notification
+
+    notification = Notification(user_id=owner.id, kind="action", event_key="action:secret", step="due",
+                                params={"title": "secret of b1"}, link_endpoint="improvement.nonconformities",
+                                link_args={"tenant_slug": world.b1})
+    db.session.add(notification)
     db.session.commit()
     return {
         "tenant_slug": world.b1,
@@ -71,6 +77,7 @@ def foreign(app, world, system_scope):
         "index": 0,
         "unit_call_id": unit_call.id,
         "unit_reply_id": unit_reply.id,
+        "notification_id": notification.id,
         # an invitation token is its own secret and belongs to no tenant: an unknown one is not found
         "token": "not-a-valid-invitation-token",
         **records,

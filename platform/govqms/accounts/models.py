@@ -23,6 +23,9 @@ class User(UserMixin, Timestamps, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     locale: Mapped[str] = mapped_column(String(8), default="vi", nullable=False)
+    #: "immediate": an email per notification; "digest": one email a day (govqms.notifications)
+    notify_mode: Mapped[str] = mapped_column(String(12), default="immediate", server_default="immediate",
+                                             nullable=False)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
 

@@ -11,6 +11,7 @@ from govqms.core.uploads import CheckedFile
 from govqms.datacalls.models import DataCall, DataCallReply, UnitCall, UnitCallReply
 from govqms.documents.services import today
 from govqms.extensions import db
+from govqms.notifications import events
 from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus
 from govqms.tenancy.services import subtree_tenants_query
 
@@ -32,10 +33,14 @@ def send(jurisdiction: Jurisdiction, *, title: str, request: str, deadline: dt.d
         call.template_key, call.template_name = get_storage().put(PLATFORM_FILES, template.data), template.filename
     db.session.add(call)
     db.session.flush()
+    slots = []
     for tenant in tenants:  # each agency's empty reply, in its own file
         with writing_for(tenant.id, db.session):
-            db.session.add(DataCallReply(tenant_id=tenant.id, call_id=call.id))
+            slot = DataCallReply(tenant_id=tenant.id, call_id=call.id)
+            db.session.add(slot)
             db.session.flush()
+            slots.append((slot, tenant))
+    events.data_call_sent(call, slots, sender=jurisdiction.name)
     return call
 
 
@@ -45,11 +50,16 @@ def reply(slot: DataCallReply, *, note: str, files: list[CheckedFile], user_id: 
     stored = [{"key": get_storage().put(slot.tenant_id, f.data), "name": f.filename, "size": f.size} for f in files]
     slot.note = note
     slot.files = [*slot.files, *stored]
-    if slot.submitted_on is None:
+    first = slot.submitted_on is None
+    if first:
         slot.submitted_on, slot.submitted_by_id = today(), user_id
     else:
         slot.revisions += 1
     db.session.flush()
+    if first and isinstance(slot, DataCallReply):  # a unit's reply stays inside the agency
+        call = db.session.get(DataCall, slot.call_id)
+        jurisdiction = db.session.get(Jurisdiction, call.jurisdiction_id)
+        events.data_call_replied(call, slot, db.session.get(Tenant, slot.tenant_id), jurisdiction.code)
     return slot
 
 

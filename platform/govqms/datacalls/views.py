@@ -21,6 +21,7 @@ from govqms.datacalls.models import STATE_LABELS, DataCall, DataCallReply, UnitC
 from govqms.datacalls.schemas import DataCallSchema, ReplySchema, UnitCallSchema
 from govqms.documents.services import today
 from govqms.extensions import db
+from govqms.notifications.services import deliver_soon
 from govqms.tenancy.models import KIND_LABELS, Tenant, TenantStatus, Unit
 from govqms.tenancy.services import subtree_tenants_query
 
@@ -58,6 +59,7 @@ def _save_reply(slot) -> None:
         raise UploadRefused(_("Attach the report or write the answer."))
     services.reply(slot, note=data["note"], files=checked, user_id=current_user.id)
     db.session.commit()
+    deliver_soon()
     flash(_("Your reply was sent."), "success")
 
 
@@ -90,6 +92,7 @@ def new():
                                  deadline=data["deadline"], tenants=tenants, user_id=current_user.id,
                                  template=template)
             db.session.commit()
+            deliver_soon()
             flash(_("The data call was sent to %(n)s agencies.", n=len(tenants)), "success")
             return redirect(url_for(".detail", call_id=call.id))
         except ValidationError as error:

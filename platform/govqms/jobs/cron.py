@@ -2,7 +2,7 @@
 CronScheduler, a process beside the worker, which puts each entry on the queue at its time; the
 worker then records and runs the named task like any other job.
 
-Times are UTC cron expressions: 17:15 UTC is 00:15 in Vietnam, just after midnight.
+Times are UTC cron expressions; the comments give the time in Vietnam (UTC+7).
 """
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ from rq import cron
 
 #: (task, cron expression): what runs by itself, and when.
 SCHEDULE = [
-    ("compliance.snapshot", "15 17 * * *"),  # every agency's status for the day, for the trends
+    ("compliance.snapshot", "15 17 * * *"),      # 00:15: every agency's status for the day, for the trends
+    ("maintenance.cleanup", "0 19 * * *"),       # 02:00: expired links, old downloads, interrupted emails
+    ("notifications.reminders", "0 0 * * *"),    # 07:00: reminders of what comes due, and escalations
+    ("notifications.digest", "30 0 * * *"),      # 07:30: the daily digest for those who chose it
+    ("notifications.deliver", "*/5 * * * *"),    # every 5 minutes: emails of new notifications
 ]
 QUEUE = os.environ.get("GOVQMS_JOB_QUEUE", "govqms")
 

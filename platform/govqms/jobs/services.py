@@ -75,6 +75,10 @@ class JobHandle:
             self._job.message = message[:255]
         db.session.commit()
 
+    def note(self, message: str) -> None:
+        """A line for the job page and the back office: what the job did."""
+        self._job.message = message[:255]
+
     def set_report(self, rows: list[dict[str, Any]], message: str | None = None) -> None:
         self._job.report = rows
         if message is not None:
@@ -130,7 +134,9 @@ def enqueue(task_name: str, *, tenant_id: int | None, user_id: int | None, **par
     else:
         from rq import Retry
 
-        rq_queue.enqueue(RUNNER, job_id, job_id=job_id, retry=Retry(max=2, interval=[10, 60]),
+        delays = list(current_app.config.get("JOB_RETRY_DELAYS") or ())
+        retry = Retry(max=len(delays), interval=delays) if delays else None
+        rq_queue.enqueue(RUNNER, job_id, job_id=job_id, retry=retry,
                          job_timeout=current_app.config.get("JOB_TIMEOUT", 3600), description=task_name)
     return job
 

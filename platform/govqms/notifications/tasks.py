@@ -1,0 +1,43 @@
+"""The notification jobs the schedule runs (govqms.jobs.cron) and the views enqueue."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from govqms.compliance.services import active_tenant_ids
+from govqms.documents.services import today
+from govqms.extensions import db
+from govqms.jobs.services import task
+from govqms.notifications import reminders, services
+from govqms.notifications.models import DeliveryMode
+
+BATCH = 100
+
+
+@task("notifications.reminders", read_only=False, system=True)
+def send_reminders(job) -> None:
+    """Today's reminders for every active agency, then the immediate emails."""
+    day = today()
+    tenants = active_tenant_ids()
+    created = 0
+    for start in range(0, len(tenants), BATCH):
+        created += reminders.remind(tenants[start:start + BATCH], day)
+        db.session.commit()  # each batch stands on its own: a retry skips what is recorded
+        job.progress(start + BATCH, len(tenants) + 1, f"{min(start + BATCH, len(tenants))}/{len(tenants)}")
+    created += reminders.data_call_deadlines(day)
+    db.session.commit()
+    sent = services.send_pending(DeliveryMode.IMMEDIATE)
+    job.note(_("%(n)s notification(s), %(m)s email(s)", n=created, m=sent))
+
+
+@task("notifications.deliver", read_only=False, system=True)
+def deliver(job) -> None:
+    """Email the notifications waiting for users who want them at once."""
+    sent = services.send_pending(DeliveryMode.IMMEDIATE, job)
+    job.note(_("%(m)s email(s)", m=sent))
+
+
+@task("notifications.digest", read_only=False, system=True)
+def digest(job) -> None:
+    """One email per user who chose the daily digest, with everything since the last one."""
+    sent = services.send_pending(DeliveryMode.DIGEST, job)
+    job.note(_("%(m)s email(s)", m=sent))
