@@ -120,3 +120,28 @@ def test_membership_created_in_back_office(operator, world, system_scope):
     assert response.status_code == 302
     assert db.session.scalar(select(Membership).where(Membership.user_id == staff.id,
                                                       Membership.tenant_id == b1.id)) is not None
+
+
+def test_failed_scheduled_job_is_visible_and_can_be_run_again(operator, world, system_scope, monkeypatch):
+    from govqms.extensions import db
+    from govqms.jobs.models import Job
+    from govqms.notifications import tasks
+
+    def broken(mode, handle=None):
+        raise RuntimeError("SMTP relay unreachable")
+
+    monkeypatch.setattr(tasks.services, "send_pending", broken)
+    response = operator.post("/admin/job_schedule/", data={"task": "notifications.reminders"})
+    assert response.status_code == 302
+    failed = db.session.scalar(select(Job).where(Job.task == "notifications.reminders"))
+    assert failed.status == "failed"
+    page = operator.get("/admin/job_schedule/")
+    assert f'data-failed="{failed.id}"' in page.text and "SMTP relay unreachable" in page.text
+    assert 'data-testid="failed-jobs"' in operator.get("/admin/").text
+    monkeypatch.undo()
+    operator.post("/admin/job_schedule/", data={"task": "notifications.reminders"})
+    page = operator.get("/admin/job_schedule/")
+    row = page.text.split('data-task="notifications.reminders"')[1].split("</tr>")[0]
+    assert "finished" in row
+    assert operator.post("/admin/job_schedule/", data={"task": "activity.export_csv"}).status_code == 302
+    assert db.session.scalar(select(db.func.count()).select_from(Job).where(Job.task == "activity.export_csv")) == 0

@@ -64,7 +64,10 @@ class SecureIndex(OperatorOnly, AdminIndexView):
             "users": db.session.scalar(select(db.func.count()).select_from(User)),
             "jurisdictions": db.session.scalar(select(db.func.count()).select_from(Jurisdiction)),
         }
-        return self.render("backoffice/index.html", counts=counts)
+        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7)
+        failed_jobs = db.session.scalar(select(db.func.count()).select_from(Job).where(
+            Job.status == "failed", Job.created_at >= since))
+        return self.render("backoffice/index.html", counts=counts, failed_jobs=failed_jobs)
 
 
 def _label(labels):
@@ -84,6 +87,9 @@ COMMON_LABELS = {
     "finished_at": _l("Finished"), "expires_at": _l("Expires"), "used_at": _l("Used"),
     "source": _l("Merged agency"), "successor": _l("Successor"), "performed_at": _l("Performed"),
     "reverted_at": _l("Undone"), "predecessors": _l("History from"), "error": _l("Error"),
+    "message": _l("Message"), "step": _l("Step"), "event_key": _l("Event"), "read_at": _l("Read"),
+    "email_state": _l("Email"), "email_attempts": _l("Email attempts"), "emailed_at": _l("Emailed"),
+    "email_error": _l("Email error"),
 }
 
 
@@ -197,9 +203,53 @@ class ActivityView(ReadOnlyView):
 
 
 class JobView(ReadOnlyView):
-    column_list = ("created_at", "task", "tenant_id", "status", "progress", "attempts", "finished_at")
+    column_list = ("created_at", "task", "tenant_id", "status", "progress", "attempts", "message", "finished_at")
     column_details_list = column_list + ("error",)
     column_filters = ("status", "task")
+    column_default_sort = ("created_at", True)
+
+
+class ScheduleView(OperatorOnly, BaseView):
+    """What runs by itself: each scheduled job's last run, the recent failures, and "run now"."""
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        from govqms.jobs.cron import SCHEDULE
+        from govqms.jobs.models import JobStatus
+        from govqms.jobs.services import enqueue
+        from govqms.notifications.models import EmailState, Notification
+
+        names = [name for name, _expression in SCHEDULE]
+        if request.method == "POST":
+            name = request.form.get("task", "")
+            if name not in names:
+                flash(_("Choose one of the scheduled jobs."), "error")
+            else:
+                job = enqueue(name, tenant_id=None, user_id=current_user.id)
+                flash(_("%(task)s started (%(status)s).", task=name, status=job.status), "success")
+            return redirect(url_for("job_schedule.index"))
+        latest = (select(Job.task, db.func.max(Job.created_at).label("at")).where(Job.task.in_(names))
+                  .group_by(Job.task).subquery())
+        last = {job.task: job for job in db.session.scalars(
+            select(Job).join(latest, (Job.task == latest.c.task) & (Job.created_at == latest.c.at)))}
+        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7)
+        failures = db.session.scalars(select(Job).where(Job.status == JobStatus.FAILED, Job.created_at >= since)
+                                      .order_by(Job.created_at.desc()).limit(20)).all()
+        emails = dict(db.session.execute(select(Notification.email_state, db.func.count())
+                                         .where(Notification.email_state.in_([EmailState.FAILED,
+                                                                              EmailState.PENDING]))
+                                         .group_by(Notification.email_state)).all())
+        return self.render("backoffice/schedule.html", schedule=SCHEDULE, last=last, failures=failures,
+                           emails=emails)
+
+
+class NotificationView(ReadOnlyView):
+    """Notifications as delivered: operators look here for emails that failed."""
+
+    column_list = ("created_at", "user", "kind", "step", "event_key", "read_at", "email_state", "email_attempts",
+                   "emailed_at")
+    column_details_list = column_list + ("email_error",)
+    column_filters = ("email_state", "kind", "step")
     column_default_sort = ("created_at", True)
 
 
@@ -294,7 +344,12 @@ def init_app(app) -> None:
     admin.add_view(OversightRoleView(OversightRole, db, name=_l("Oversight roles"), category=accounts_category))
     admin.add_view(InvitationView(Invitation, db, name=_l("Invitations"), category=accounts_category))
     admin.add_view(ActivityView(ActivityEntry, db, name=_l("Activity log"), endpoint="activity_log"))
-    admin.add_view(JobView(Job, db, name=_l("Jobs")))
+    jobs_category = _l("Jobs")
+    admin.add_view(ScheduleView(name=_l("Schedule and failures"), endpoint="job_schedule", category=jobs_category))
+    admin.add_view(JobView(Job, db, name=_l("All jobs"), category=jobs_category))
+    from govqms.notifications.models import Notification
+
+    admin.add_view(NotificationView(Notification, db, name=_l("Notifications"), category=jobs_category))
 
     @app.before_request
     def _operator_scope():
