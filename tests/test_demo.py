@@ -117,3 +117,18 @@ def test_demo_overseer_year(app, demo, system_scope):
     assert "Rà soát, cập nhật quy trình giải quyết thủ tục hành chính" in calls.text
     health = login(app.test_client(), "thuky.yte@demo.govqms.vn", "demo-pass-123")
     assert "Chưa đào tạo công chức mới" in health.get("/t/kh-so-yte/inspections/").text
+
+
+def test_demo_inboxes_hold_todays_reminders(app, demo, system_scope):
+    from govqms.accounts.models import User
+    from govqms.extensions import db
+    from govqms.notifications.models import Notification
+
+    told = db.session.scalar(select(func.count(func.distinct(Notification.user_id))))
+    assert told >= 3
+    demo_emails = [email for email, _ in demo.logins]
+    user = db.session.scalars(select(User).join(Notification, Notification.user_id == User.id)
+                              .where(User.email.in_(demo_emails))).first()
+    client = login(app.test_client(), user.email, "demo-pass-123")
+    assert 'data-testid="unread-count"' in client.get("/").text
+    assert client.get("/inbox/").text.count('data-testid="notification"') >= 1

@@ -60,6 +60,9 @@ def load_demo(password: str) -> DemoReport:
     report.changes += _states(today())
     report.changes += _oversight(today())
     snapshot(active_tenant_ids())  # today's status, so the history starts with the demo
+    from govqms.notifications.reminders import remind
+
+    remind(active_tenant_ids(), today())  # today's reminders, so the inboxes show what comes due
     db.session.commit()
     return report
 
