@@ -30,7 +30,7 @@ EVENTS = {
 }
 
 KIND_LABELS = {
-    "action": _l("Action"),
+    "action": _l("Action to take"),
     "nonconformity": _l("Nonconformity"),
     "document_review": _l("Document review"),
     "data_call": _l("Data call"),
