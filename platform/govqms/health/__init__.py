@@ -1,0 +1,1 @@
+"""Health check for the load balancer, the container engine and monitoring: ``GET /healthz``."""
