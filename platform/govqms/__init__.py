@@ -45,7 +45,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(instance_path))
     if config:
         app.config.update(config)
-    logging.basicConfig(level=logging.INFO if app.config["GOVQMS_ENV"] != "testing" else logging.WARNING)
+    from govqms.core import logs
+
+    logs.init_app(app)  # first: the request id exists before any other before_request runs
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     from govqms import extensions as ext

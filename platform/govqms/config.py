@@ -66,6 +66,14 @@ def _ints(name: str, default: str) -> tuple[int, ...]:
     return values
 
 
+def log_format(env: str) -> str:
+    """``GOVQMS_LOG_FORMAT``: ``json`` lines (the production default, for the log collector) or ``text``."""
+    chosen = os.environ.get("GOVQMS_LOG_FORMAT") or ("json" if env == "production" else "text")
+    if chosen not in {"json", "text"}:
+        raise ConfigError(f"GOVQMS_LOG_FORMAT must be json or text, got {chosen!r}")
+    return chosen
+
+
 def load_config(instance_path: Path) -> dict:
     env = os.environ.get("GOVQMS_ENV", "development")
     if env not in {"development", "production", "testing"}:
@@ -76,6 +84,7 @@ def load_config(instance_path: Path) -> dict:
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     return {
         "GOVQMS_ENV": env,
+        "LOG_FORMAT": log_format(env),
         "SECRET_KEY": _secret_key(env, instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from flask import current_app
 
-from govqms.core import tenancy
+from govqms.core import logs, tenancy
 from govqms.core.activity import SYSTEM, Actor, acting_as
 from govqms.core.db import utcnow
 from govqms.core.tenancy import TenantScope, scoped
@@ -161,6 +161,7 @@ def _job_scope(job: Job, spec: TaskSpec) -> TenantScope:
     return TenantScope.tenant(job.tenant_id, read_only=job.read_only)
 
 
+@logs.job_logging  # what the task logs carries the job id and, once known, its tenant id
 def run_job(job_id: str) -> str | None:
     """Run one recorded job; safe to call again for a job that already finished."""
     with scoped(TenantScope.system()):
@@ -171,6 +172,7 @@ def run_job(job_id: str) -> str | None:
         if job.status == JobStatus.FINISHED:
             return job.status
         spec = _registry[job.task]
+        logs.bind_job(tenant_id=job.tenant_id)
         job.status, job.started_at, job.error = JobStatus.STARTED, utcnow(), None
         job.attempts += 1
         db.session.commit()
