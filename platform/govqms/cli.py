@@ -45,8 +45,14 @@ def demo_command(password: str) -> None:
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then stop.")
 @click.option("--queue", "queues", multiple=True, help="Queue to listen on (default: GOVQMS_JOB_QUEUE).")
+@click.option("--job-monitoring-interval", type=click.IntRange(min=1), default=None,
+              help="Seconds between heartbeats of a running job (RQ's default: 30). A job whose worker died "
+                   "is taken as abandoned about a minute after its last heartbeat.")
+@click.option("--maintenance-interval", type=click.IntRange(min=1), default=None,
+              help="Seconds between RQ's maintenance passes, which clean up abandoned jobs (RQ's default: 600).")
 @with_appcontext
-def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
+def worker_command(burst: bool, queues: tuple[str, ...], job_monitoring_interval: int | None,
+                   maintenance_interval: int | None) -> None:
     """Start an RQ worker that runs GovQMS jobs inside the app."""
     from rq import Worker
 
@@ -58,7 +64,9 @@ def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
         raise click.ClickException("GOVQMS_REDIS_URL is not set: jobs run inline and need no worker.")
     # Each job runs in a forked child: it must not share the parent's database connections.
     db.engine.dispose()
-    worker = Worker(list(queues) or [current_app.config["JOB_QUEUE"]], connection=connection)
+    intervals = {name: value for name, value in (("job_monitoring_interval", job_monitoring_interval),
+                                                 ("maintenance_interval", maintenance_interval)) if value}
+    worker = Worker(list(queues) or [current_app.config["JOB_QUEUE"]], connection=connection, **intervals)
     worker.work(burst=burst, with_scheduler=True)
 
 
