@@ -7,7 +7,7 @@ PORT ?= 5000
 CATALOG := platform/govqms/translations
 BABEL_KEYWORDS := -k _l -k lazy_gettext
 
-.PHONY: run test install install-test translations translations-check demo db clean benchmark
+.PHONY: run test smoke install install-test translations translations-check demo db clean benchmark
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ run: demo
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The production topology on loopback (PostgreSQL and Redis needed): roles and migrations as in
+# deploy/, gunicorn with deploy/gunicorn.conf.py, the worker and the scheduler, over real HTTP and SMTP.
+# `make test` runs it too.
+smoke: install-test
+	$(BIN)/python -m pytest -q tests/deploy $(PYTEST_ARGS)
 
 # Figures, not assertions: the comparison view for a generated province on PostgreSQL.
 benchmark: install-test
