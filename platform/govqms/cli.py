@@ -283,8 +283,41 @@ def compliance_snapshot_command() -> None:
     click.echo(f"snapshot of {count} agencies")
 
 
+@click.command("export-tenant")
+@click.argument("slug")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, writable=True))
+@system_command
+def export_tenant_command(slug: str, path: str) -> None:
+    """Write agency SLUG's records and stored files into the archive FILE (a zip)."""
+    from govqms.extensions import db
+    from govqms.tenancy.archive import ArchiveError, export_to_path
+
+    try:
+        result = export_to_path(_tenant_or_fail(slug), path)
+    except ArchiveError as err:
+        raise click.ClickException(f"{err}; no archive was written") from err
+    finally:
+        db.session.rollback()
+    click.echo(result.summary(path))
+
+
+@click.command("import-tenant")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@system_command
+def import_tenant_command(path: str) -> None:
+    """Create the agency of the archive FILE (from export-tenant) with its records and files."""
+    from govqms.tenancy.archive import ArchiveError, import_tenant
+
+    with open(path, "rb") as archive:
+        try:
+            result = import_tenant(archive)
+        except ArchiveError as err:
+            raise click.ClickException(f"{err}. Nothing was imported.") from err
+    click.echo(result.summary())
+
+
 COMMANDS = (demo_command, worker_command, cron_command, jobs_group, grant_app_role_command, create_operator_command,
-            tenants_group, compliance_group)
+            tenants_group, compliance_group, export_tenant_command, import_tenant_command)
 
 
 def init_app(app) -> None:
