@@ -49,7 +49,8 @@ def demo_command(password: str) -> None:
               help="Seconds between heartbeats of a running job (RQ's default: 30). A job whose worker died "
                    "is taken as abandoned about a minute after its last heartbeat.")
 @click.option("--maintenance-interval", type=click.IntRange(min=1), default=None,
-              help="Seconds between RQ's maintenance passes, which clean up abandoned jobs (RQ's default: 600).")
+              help="Seconds between RQ's maintenance passes, which retry abandoned jobs (RQ's default: 600; "
+                   "an idle worker then also wakes this often).")
 @with_appcontext
 def worker_command(burst: bool, queues: tuple[str, ...], job_monitoring_interval: int | None,
                    maintenance_interval: int | None) -> None:
@@ -66,6 +67,10 @@ def worker_command(burst: bool, queues: tuple[str, ...], job_monitoring_interval
     db.engine.dispose()
     intervals = {name: value for name, value in (("job_monitoring_interval", job_monitoring_interval),
                                                  ("maintenance_interval", maintenance_interval)) if value}
+    if maintenance_interval:
+        # An idle worker blocks on the queue for worker_ttl - 15 s and runs its maintenance only
+        # between waits: wake it often enough for the interval asked.
+        intervals["worker_ttl"] = maintenance_interval + 15
     worker = Worker(list(queues) or [current_app.config["JOB_QUEUE"]], connection=connection, **intervals)
     worker.work(burst=burst, with_scheduler=True)
 

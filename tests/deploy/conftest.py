@@ -529,6 +529,8 @@ def deployment(smtp_sink, tmp_path_factory):
         "GOVQMS_LOG_FORMAT": "json",
         "GOVQMS_BIND": f"127.0.0.1:{port}",
         "GOVQMS_WORKERS": "2",
+        # Retries after a short wait, so a job abandoned by a killed worker runs again soon.
+        "GOVQMS_JOB_RETRY_DELAYS": "1,1,1",
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
     })

@@ -149,3 +149,21 @@ def test_a_scheduled_entry_records_and_runs_its_task(world, system_scope):
     job = db.session.get(Job, job_id)
     assert job.status == "finished" and job.task == "compliance.snapshot" and job.user_id is None
     assert db.session.scalar(select(func.count()).select_from(ComplianceSnapshot)) >= 3  # a1, a2, b1
+
+
+def test_activity_export_in_batches_keeps_every_entry_in_order(world, login_as, system_scope, monkeypatch):
+    """Batches are read one query each (no cursor held across the progress commits), newest first."""
+    from govqms.activity import tasks
+    from govqms.extensions import db
+    from govqms.jobs.models import Job
+
+    monkeypatch.setattr(tasks, "BATCH", 2)
+    client = login_as("a1_secretary")
+    for n in range(5):
+        client.post(f"/t/{world.a1}/units/new", data={"code": f"U{n}", "name": f"Phòng số {n}"})
+    response = client.post(f"/t/{world.a1}/activity/export", data={})
+    job = db.session.get(Job, response.location.rsplit("/", 1)[-1])
+    assert job.status == "finished", job.error
+    rows = list(csv.reader(io.StringIO(job.result.decode("utf-8-sig"))))[1:]
+    names = [row[5] for row in rows if "Phòng số" in row[5]]
+    assert len(names) == 5 and "Phòng số 4" in names[0] and "Phòng số 0" in names[-1]

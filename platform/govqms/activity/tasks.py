@@ -4,9 +4,10 @@ import csv
 import io
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from govqms.activity.views import filtered_query
+from govqms.core.activity import ActivityEntry
 from govqms.core.i18n import format_datetime
 from govqms.extensions import db
 from govqms.jobs.services import task
@@ -18,16 +19,21 @@ BATCH = 500
 def export_csv(job, tenant_id: int, entity: str | None = None) -> None:
     """The tenant's activity log as CSV (UTF-8 with BOM, so Excel keeps the diacritics)."""
     query = filtered_query(tenant_id, entity)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    # The ids first, then the entries batch by batch: progress commits between batches, which would
+    # close a server-side cursor held across them (PostgreSQL: "cursor … does not exist").
+    ids = db.session.scalars(query.with_only_columns(ActivityEntry.id)).all()
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["at", "actor", "entity", "entity_id", "action", "changes", "note"])
-    done = 0
-    for entry in db.session.scalars(query.execution_options(yield_per=BATCH)):
-        writer.writerow([format_datetime(entry.at), entry.actor_label, entry.entity, entry.entity_id,
-                         entry.action, json.dumps(entry.changes, ensure_ascii=False), entry.note or ""])
-        done += 1
-        if done % BATCH == 0:
-            job.progress(done, total)
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        entries = {e.id: e for e in db.session.scalars(select(ActivityEntry).where(ActivityEntry.id.in_(chunk)))}
+        for entry_id in chunk:
+            entry = entries[entry_id]
+            writer.writerow([format_datetime(entry.at), entry.actor_label, entry.entity, entry.entity_id,
+                             entry.action, json.dumps(entry.changes, ensure_ascii=False), entry.note or ""])
+        for entry in entries.values():  # keep memory flat over a long log
+            db.session.expunge(entry)
+        job.progress(start + len(chunk), len(ids))
     job.set_result(("\ufeff" + out.getvalue()).encode("utf-8"), f"activity-{tenant_id}.csv", "text/csv")
 
