@@ -366,3 +366,20 @@ def test_cli_runs_a_platform_job_and_lists_the_schedule(app, world, action_due, 
     assert runner.invoke(args=["jobs", "run", "activity.export_csv"]).exit_code != 0  # not platform-wide
     listing = runner.invoke(args=["jobs", "schedule"]).output
     assert "notifications.reminders" in listing and "0 0 * * *" in listing
+
+
+def test_a_sent_data_call_is_emailed_at_once(app, world, login_as, system_scope, smtp_sink):
+    """The overseer's request commits, then a delivery job emails those who want it at once."""
+    from govqms.documents.services import today
+    from govqms.notifications.models import EmailState
+
+    deadline = (today() + dt.timedelta(days=20)).strftime("%d/%m/%Y")
+    response = login_as("p1_overseer").post(f"/o/{world.p1}/data-calls/new", data={
+        "title": "Số liệu quý IV", "request": "Gửi số liệu", "deadline": deadline,
+        "tenant_ids": [str(world.tenant_ids["a1"])]})
+    assert response.status_code == 302
+    secretary = _user(world, "a1_secretary")
+    (message,) = [m for m in smtp_sink.wait(1) if m["To"] == secretary.email]
+    assert "Số liệu quý IV" in _subject(message)
+    (note,) = _notes(secretary, "data_call_sent")
+    assert note.email_state == EmailState.SENT
