@@ -25,17 +25,22 @@ from wtforms.fields.choices import SelectChoice
 from govqms.accounts.models import Invitation, User
 from govqms.accounts.services import invitation_link, issue_invitation, send_invitation
 from govqms.core.activity import ActivityEntry
+from govqms.core.db import utcnow
 from govqms.core.i18n import LANGUAGE_NAMES
 from govqms.core.permissions import ROLE_LABELS, OversightRoleKind, TenantRole
 from govqms.core.tenancy import TenantScope, set_scope
 from govqms.extensions import db
-from govqms.jobs.models import Job
+from govqms.jobs.models import Job, JobStatus
 from govqms.tenancy import merge as merging
 from govqms.tenancy import provisioning
 from govqms.tenancy.manifests import MAX_MANIFEST_BYTES, ManifestError
 from govqms.tenancy.models import (
     KIND_LABELS, STATUS_LABELS, Jurisdiction, Membership, OversightRole, Tenant, TenantMerge, TenantStatus, Unit,
 )
+
+
+#: How far back the back office lists failed jobs.
+FAILURES_SHOWN = dt.timedelta(days=7)
 
 
 def _is_operator() -> bool:
@@ -64,9 +69,8 @@ class SecureIndex(OperatorOnly, AdminIndexView):
             "users": db.session.scalar(select(db.func.count()).select_from(User)),
             "jurisdictions": db.session.scalar(select(db.func.count()).select_from(Jurisdiction)),
         }
-        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7)
         failed_jobs = db.session.scalar(select(db.func.count()).select_from(Job).where(
-            Job.status == "failed", Job.created_at >= since))
+            Job.status == JobStatus.FAILED, Job.created_at >= utcnow() - FAILURES_SHOWN))
         return self.render("backoffice/index.html", counts=counts, failed_jobs=failed_jobs)
 
 
@@ -215,7 +219,6 @@ class ScheduleView(OperatorOnly, BaseView):
     @expose("/", methods=["GET", "POST"])
     def index(self):
         from govqms.jobs.cron import SCHEDULE
-        from govqms.jobs.models import JobStatus
         from govqms.jobs.services import enqueue
         from govqms.notifications.models import EmailState, Notification
 
@@ -232,8 +235,8 @@ class ScheduleView(OperatorOnly, BaseView):
                   .group_by(Job.task).subquery())
         last = {job.task: job for job in db.session.scalars(
             select(Job).join(latest, (Job.task == latest.c.task) & (Job.created_at == latest.c.at)))}
-        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7)
-        failures = db.session.scalars(select(Job).where(Job.status == JobStatus.FAILED, Job.created_at >= since)
+        failures = db.session.scalars(select(Job).where(Job.status == JobStatus.FAILED,
+                                                        Job.created_at >= utcnow() - FAILURES_SHOWN)
                                       .order_by(Job.created_at.desc()).limit(20)).all()
         emails = dict(db.session.execute(select(Notification.email_state, db.func.count())
                                          .where(Notification.email_state.in_([EmailState.FAILED,

@@ -157,7 +157,7 @@ ESCALATE_TO = (TenantRole.HEAD,)
 KEEPERS = (TenantRole.ISO_SECRETARY, TenantRole.QMR)
 
 
-def _keepers(roles: dict[str, list[int]]) -> list[int]:
+def keepers(roles: dict[str, list[int]]) -> list[int]:
     """The ISO secretary; the management representative when the agency has none."""
     for role in KEEPERS:
         if roles.get(role):
@@ -174,30 +174,24 @@ def remind(tenant_ids: list[int], today: dt.date) -> int:
     tenants = {t.id: t for t in db.session.scalars(select(Tenant).where(Tenant.id.in_(tenant_ids)))}
     roles = services.recipients_with_role(tenant_ids, [*KEEPERS, *ESCALATE_TO])
     active_users = _active(tenant_ids)
-    overseers: dict[int, list[int]] = {}  # jurisdiction → its overseers, asked once per run
+    due_today = [(due, step) for _kind, source in DUE_SOURCES for due in source(list(tenant_ids), today, until)
+                 if due.tenant_id in tenants and (step := step_for(due.due_on, today, days)) is not None]
+    overseers = services.overseers_of({due.overseen_by for due, _ in due_today if due.overseen_by is not None})
     items = []
-    for _kind, source in DUE_SOURCES:
-        for due in source(list(tenant_ids), today, until):
-            step = step_for(due.due_on, today, days)
-            tenant = tenants.get(due.tenant_id)
-            if step is None or tenant is None:
-                continue
-            endpoint, args = due.link
-            if due.overseen_by is not None:
-                if due.overseen_by not in overseers:
-                    overseers[due.overseen_by] = services.overseers_of(due.overseen_by)
-                people = set(overseers[due.overseen_by])
-            else:
-                people = (set(o for o in due.owner_ids if o in active_users)
-                          or set(_keepers(roles.get(tenant.id, {}))))
-                if step == "overdue":
-                    people |= set(_keepers(roles.get(tenant.id, {})))
-                    for role in ESCALATE_TO:
-                        people |= set(roles.get(tenant.id, {}).get(role, []))
-                args = {**args, "tenant_slug": tenant.slug}
-            params = {**due.params, "agency": tenant.name}
-            for user_id in sorted(people):
-                items.append((user_id, due.kind, due.key, step, params, due.due_on, (endpoint, args)))
+    for due, step in due_today:
+        tenant = tenants[due.tenant_id]
+        endpoint, args = due.link
+        if due.overseen_by is not None:
+            people = set(overseers.get(due.overseen_by, []))
+        else:
+            here = roles.get(tenant.id, {})
+            people = {o for o in due.owner_ids if o in active_users} or set(keepers(here))
+            if step == "overdue":  # escalation: the secretary and the head as well
+                people |= set(keepers(here)) | {u for role in ESCALATE_TO for u in here.get(role, [])}
+            args = {**args, "tenant_slug": tenant.slug}
+        params = {**due.params, "agency": tenant.name}
+        for user_id in sorted(people):
+            items.append((user_id, due.kind, due.key, step, params, due.due_on, (endpoint, args)))
     return services.notify_many(items)
 
 
@@ -226,9 +220,10 @@ def data_call_deadlines(today: dt.date) -> int:
 
     codes = dict(db.session.execute(select(Jurisdiction.id, Jurisdiction.code).where(
         Jurisdiction.id.in_({call.jurisdiction_id for call, _ in rows}))).all()) if rows else {}
+    overseers = services.overseers_of(codes)
     items = []
     for call, missing in rows:
-        people = set(services.overseers_of(call.jurisdiction_id))
+        people = set(overseers.get(call.jurisdiction_id, []))
         if call.created_by_id:
             people.add(call.created_by_id)
         for user_id in people:

@@ -229,11 +229,18 @@ def recipients_with_role(tenant_ids: Iterable[int], roles: Iterable[str]) -> dic
     return found
 
 
-def overseers_of(jurisdiction_id: int) -> list[int]:
+def overseers_of(jurisdiction_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Active overseers of each of these jurisdictions, one query: {jurisdiction: [user ids]}."""
     from govqms.core.permissions import OversightRoleKind
     from govqms.tenancy.models import OversightRole
 
-    return list(db.session.scalars(
-        select(OversightRole.user_id).join(User, User.id == OversightRole.user_id)
-        .where(OversightRole.jurisdiction_id == jurisdiction_id, OversightRole.role == OversightRoleKind.OVERSEER,
-               User.active.is_(True))))
+    found: dict[int, list[int]] = {}
+    ids = set(jurisdiction_ids)
+    if not ids:
+        return found
+    for jurisdiction_id, user_id in db.session.execute(
+            select(OversightRole.jurisdiction_id, OversightRole.user_id).join(User, User.id == OversightRole.user_id)
+            .where(OversightRole.jurisdiction_id.in_(ids), OversightRole.role == OversightRoleKind.OVERSEER,
+                   User.active.is_(True)).order_by(OversightRole.user_id)):
+        found.setdefault(jurisdiction_id, []).append(user_id)
+    return found

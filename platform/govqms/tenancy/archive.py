@@ -84,6 +84,11 @@ class ArchiveError(Exception):
     """The archive cannot be written or imported; nothing was changed."""
 
 
+class UnknownReference(LookupError):
+    """A column refers to another table in a way the archive cannot encode yet (a schema change
+    to teach it: a test walks every table)."""
+
+
 # --- what the columns mean -----------------------------------------------------------------
 
 #: Integer columns that point at a tenant table without a declared foreign key.
@@ -197,7 +202,7 @@ def references(table: Table) -> dict[str, str]:
                 "id", "tenant_id"]:  # core.tenancy.tenant_reference
             out[local[remote.index("id")]] = fk.referred_table.name
         else:
-            raise NotImplementedError(f"{table.name}: no archive encoding for the foreign key {local} → "
+            raise UnknownReference(f"{table.name}: no archive encoding for the foreign key {local} → "
                                       f"{fk.referred_table.name}{remote}")
     out.update({column: target for (name, column), target in UNDECLARED_REFERENCES.items() if name == table.name})
     out.update({column: FILE for name, column in FILE_COLUMNS if name == table.name})
@@ -212,7 +217,7 @@ def schema_problems() -> list[str]:
     for table in carried:
         try:
             refs = references(table)
-        except NotImplementedError as err:
+        except UnknownReference as err:
             problems.append(str(err))
             continue
         for column in table.columns:
