@@ -3,10 +3,14 @@ nonconformities its findings raise, in that agency's write scope for that step o
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
+from govqms.core import activity
+from govqms.core.i18n import format_date
 from govqms.core.tenancy import writing_for
 from govqms.documents.services import add_months
 from govqms.extensions import db
@@ -47,6 +51,70 @@ def add_missing_agencies(plan: InspectionPlan, jurisdiction: Jurisdiction) -> in
             db.session.add(Inspection(tenant_id=tenant.id, plan_id=plan.id, form=InspectionForm.PAPER))
             db.session.flush()
     return len(missing)
+
+
+def not_yet_recorded(inspection: Inspection, on: dt.date) -> bool:
+    """Still planned though its planned time is over (its last planned day, or its first when no
+    end is set, is before *on*): the inspection was not held, or its minutes were not recorded."""
+    last_day = inspection.planned_end or inspection.planned_start
+    return inspection.status == InspectionStatus.PLANNED and last_day is not None and last_day < on
+
+
+def drop_refusal(inspection: Inspection, tenant: Tenant, plan: InspectionPlan) -> str | None:
+    """Why this line cannot leave the plan, or None. Only an agency merged by the end of the
+    plan's year whose inspection was never held leaves it: a held inspection stays, and so does
+    the line of an agency merged later (that year's inspection was still due)."""
+    if inspection.minutes_on is not None or inspection.status != InspectionStatus.PLANNED:
+        return _("the inspection was held: it stays in the plan")
+    if tenant.status != TenantStatus.MERGED or tenant.merged_on is None:
+        return _("%(name)s has not been merged: every agency is inspected each year", name=tenant.name)
+    if tenant.merged_on > dt.date(plan.year, 12, 31):
+        return _("%(name)s was merged after %(year)s: its inspection that year was still due",
+                 name=tenant.name, year=plan.year)
+    return None
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """One agency's line in a plan, with what the plan page says about it."""
+
+    inspection: Inspection
+    tenant: Tenant
+    successor: Tenant | None  # the agency it was merged into
+    not_yet_recorded: bool
+    droppable: bool
+
+
+def plan_lines(plan: InspectionPlan, on: dt.date) -> list[PlanLine]:
+    """The plan's lines by agency name, in one query whatever the number of agencies."""
+    successor = aliased(Tenant)
+    rows = db.session.execute(
+        select(Inspection, Tenant, successor).join(Tenant, Tenant.id == Inspection.tenant_id)
+        .outerjoin(successor, successor.id == Tenant.merged_into_id)
+        .where(Inspection.plan_id == plan.id).order_by(Tenant.name))
+    return [PlanLine(inspection, tenant, merged_into, not_yet_recorded(inspection, on),
+                     drop_refusal(inspection, tenant, plan) is None)
+            for inspection, tenant, merged_into in rows]
+
+
+def drop_merged_agency(inspection: Inspection) -> None:
+    """Take a merged agency's never-held inspection out of its plan.
+
+    The line is deleted, not archived: it is a plan entry with nothing recorded, the plan's
+    figures and the provincial report count every line of the plan, and the agency's activity
+    log keeps the whole line with the reason."""
+    tenant = db.session.get(Tenant, inspection.tenant_id)
+    plan = db.session.get(InspectionPlan, inspection.plan_id)
+    refusal = drop_refusal(inspection, tenant, plan)
+    if refusal:
+        raise WorkflowRefused(refusal)
+    successor = db.session.get(Tenant, tenant.merged_into_id)
+    with writing_for(inspection.tenant_id, db.session):
+        activity.label(inspection, "delete", note=_(
+            "Dropped from the %(year)s inspection plan: merged into %(name)s on %(date)s.",
+            year=plan.year, name=successor.name, date=format_date(tenant.merged_on)))
+        db.session.delete(inspection)
+        db.session.flush()
 
 
 def on_site_share(inspections: list[Inspection]) -> tuple[int, int, bool]:

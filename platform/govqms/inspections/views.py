@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.web import oversight_blueprint, requires, workspace_blueprint, year_arg
+from govqms.documents.services import today
 from govqms.extensions import db
 from govqms.improvement.services import WorkflowRefused
 from govqms.inspections import schedule as _schedule  # noqa: F401  (registers the timeline sources)
@@ -25,26 +26,22 @@ blueprints = [bp, agency]
 LABELS = {"FORM_LABELS": FORM_LABELS, "STATUS_LABELS": STATUS_LABELS, "ART36": ART36, "RESULTS": RESULTS}
 
 
-def _rows(plan: InspectionPlan) -> list[tuple[Inspection, Tenant]]:
-    return list(db.session.execute(
-        select(Inspection, Tenant).join(Tenant, Tenant.id == Inspection.tenant_id)
-        .where(Inspection.plan_id == plan.id).order_by(Tenant.name)))
-
-
 @bp.route("/")
 @requires(Action.OVERSIGHT_VIEW)
 def index():
     year = year_arg()
     plan = services.plan_for(g.jurisdiction, year)
-    rows = _rows(plan) if plan else []
+    lines = services.plan_lines(plan, today()) if plan else []
     missing = 0
     if plan:
         active = set(db.session.scalars(subtree_tenants_query(g.jurisdiction).where(
             Tenant.status == TenantStatus.ACTIVE).with_only_columns(Tenant.id)))
-        missing = len(active - {inspection.tenant_id for inspection, _t in rows})
-    on_site, total, enough = services.on_site_share([i for i, _t in rows])
-    return render_template("inspections/plan.html", year=year, plan=plan, rows=rows, missing=missing,
-                           on_site=on_site, total=total, enough=enough, cost=sum(i.cost for i, _t in rows),
+        missing = len(active - {line.tenant.id for line in lines})
+    on_site, total, enough = services.on_site_share([line.inspection for line in lines])
+    return render_template("inspections/plan.html", year=year, plan=plan, lines=lines, missing=missing,
+                           on_site=on_site, total=total, enough=enough,
+                           cost=sum(line.inspection.cost for line in lines),
+                           not_recorded=sum(1 for line in lines if line.not_yet_recorded),
                            can_manage=g.access.can(Action.INSPECTIONS_MANAGE), errors={}, **LABELS)
 
 
@@ -111,9 +108,44 @@ def detail(inspection_id: int):
             db.session.rollback()
             flash(_("This step is not possible now: %(reason)s", reason=str(refused)), "warning")
             return redirect(url_for(".detail", inspection_id=inspection.id))
+    return _detail_page(inspection, tenant, plan_, errors=errors, step=step, status=status)
+
+
+def _detail_page(inspection: Inspection, tenant: Tenant, plan_: InspectionPlan, *, errors: dict[str, str],
+                 step: str | None, status: int):
     return render_template("inspections/detail.html", inspection=inspection, tenant=tenant, plan=plan_,
                            errors=errors, step=step, form=request.form, keys=ART36_KEYS,
+                           not_yet_recorded=services.not_yet_recorded(inspection, today()),
+                           successor=tenant.merged_into,
+                           droppable=services.drop_refusal(inspection, tenant, plan_) is None,
                            can_manage=g.access.can(Action.INSPECTIONS_MANAGE), **LABELS), status
+
+
+@bp.route("/<int:inspection_id>/drop", methods=["GET", "POST"])
+@requires(Action.INSPECTIONS_MANAGE)
+def drop(inspection_id: int):
+    """Take a merged agency's never-held inspection out of the plan: GET asks, POST with the
+    confirmation does it."""
+    inspection, tenant, plan_ = _inspection_or_404(inspection_id)
+    refusal = services.drop_refusal(inspection, tenant, plan_)
+    if refusal is None and request.method == "POST" and request.form.get("confirm") == "1":
+        try:
+            services.drop_merged_agency(inspection)
+        except WorkflowRefused as refused:
+            db.session.rollback()
+            refusal = str(refused)
+        else:
+            db.session.commit()
+            flash(_("%(name)s was dropped from the %(year)s inspection plan.", name=tenant.name, year=plan_.year),
+                  "success")
+            return redirect(url_for(".index", year=plan_.year))
+    if refusal:
+        flash(_("This step is not possible now: %(reason)s", reason=refusal), "warning")
+        if request.method == "GET":
+            return redirect(url_for(".detail", inspection_id=inspection.id))
+        return _detail_page(inspection, tenant, plan_, errors={}, step=None, status=409)
+    return render_template("inspections/drop.html", inspection=inspection, tenant=tenant, plan=plan_,
+                           successor=tenant.merged_into), 200 if request.method == "GET" else 400
 
 
 def _apply(step: str | None, inspection: Inspection) -> None:
@@ -145,4 +177,7 @@ def index_for_agency():
     rows = list(db.session.execute(
         select(Inspection, InspectionPlan).join(InspectionPlan, InspectionPlan.id == Inspection.plan_id)
         .where(Inspection.tenant_id == g.tenant.id).order_by(InspectionPlan.year.desc())))
-    return render_template("inspections/agency.html", rows=rows, **LABELS)
+    day = today()
+    return render_template("inspections/agency.html", rows=rows,
+                           not_yet_recorded={i.id for i, _plan in rows if services.not_yet_recorded(i, day)},
+                           **LABELS)
