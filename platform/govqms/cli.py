@@ -5,6 +5,7 @@ changes are allowed across tenants and still land in the activity log.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 import click
@@ -286,6 +287,52 @@ def compliance_snapshot_command() -> None:
     count = snapshot(active_tenant_ids())
     db.session.commit()
     click.echo(f"snapshot of {count} agencies")
+
+
+@compliance_group.command("status")
+@click.argument("jurisdiction")
+@click.option("--on", "on", type=click.DateTime(formats=["%d/%m/%Y"]), default=None, metavar="DD/MM/YYYY",
+              help="The day judged (default: today in Vietnam).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON list of agencies, each with its checks.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the labels and reasons.")
+@system_command
+def compliance_status_command(jurisdiction: str, on, as_json: bool, lang: str) -> None:
+    """Every rule of every agency of JURISDICTION (a code, with the jurisdictions below it) on a day:
+    result, reason, the records counted and the next due date, as on the status page."""
+    import json
+
+    from flask_babel import force_locale
+    from sqlalchemy import select
+
+    from govqms.compliance.engine import NoRuleSet
+    from govqms.compliance.services import jurisdiction_statuses, status_as_dict
+    from govqms.documents.services import today
+    from govqms.extensions import db
+    from govqms.tenancy.models import Jurisdiction
+
+    found = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == jurisdiction))
+    if found is None:
+        raise click.ClickException(f"no jurisdiction with the code {jurisdiction!r}")
+    day = on.date() if on else today()
+    with force_locale(lang):
+        try:
+            agencies = [status_as_dict(tenant, status) for tenant, status in jurisdiction_statuses(found, day)]
+        except NoRuleSet:
+            raise click.ClickException(f"no rule set applies on {day:%d/%m/%Y} (Decision 19/2014/QD-TTg applies from "
+                                       "20/04/2014)") from None
+    if as_json:
+        click.echo(json.dumps(agencies, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{found.name}: {len(agencies)} agencies on {day:%d/%m/%Y}")
+    for agency in agencies:
+        click.echo(f"\n{agency['agency']}  {agency['level'].upper()}  {agency['name']}"
+                   f"  (TCVN ISO 9001:{agency['edition'] or '-'})")
+        for check in agency["checks"]:
+            due = dt.date.fromisoformat(check["due"]).strftime("%d/%m/%Y") if check["due"] else "-"
+            records = " ".join(f"{r['kind']}#{r['id']}" for r in check["records"])
+            click.echo(f"  {check['rule']:<19} {check['result']:<15} {due:<10}  {check['reason']}"
+                       + (f"  [{records}]" if records else ""))
 
 
 @click.command("export-tenant")

@@ -318,6 +318,7 @@ def _improvement(tenant, drafter: User, reviewer: User, approver: User, today_: 
     from govqms.audits.models import Audit
     from govqms.competence.models import Qualification
     from govqms.competence.services import save_profile
+    from govqms.conformity.services import edition_applied
     from govqms.improvement import services as improvement
     from govqms.improvement.models import Nonconformity, Risk
     from govqms.reviews import services as reviews
@@ -347,12 +348,13 @@ def _improvement(tenant, drafter: User, reviewer: User, approver: User, today_: 
     for year in (today_.year - 2, today_.year - 1):
         held = dt.date(year, 10, 15)
         scope = [u.id for u in audited if u.id != units[-1].id] or [audited[0].id]  # not the auditors' units
+        edition = edition_applied(tenant.id, held)
         with _actor(drafter):
             audit = audits.save_audit(
-                Audit(tenant_id=tenant.id), edition=tenant.iso_edition, lead_auditor_id=drafter.id, team_ids=[],
+                Audit(tenant_id=tenant.id), edition=edition, lead_auditor_id=drafter.id, team_ids=[],
                 unit_ids=scope, clauses_=["4.4", "7.5", "8.5", "9.1", "10.2"], process_ids=[],
                 year=year, title=f"Đánh giá nội bộ HTQLCL năm {year}", planned_start=held, planned_end=held)
-            audits.build_checklist(audit, tenant.iso_edition)
+            audits.build_checklist(audit, edition)
             audits.add_finding(audit, type="strength", clause="9.1", unit_id=scope[0], evidence="",
                                description="Theo dõi đầy đủ kết quả giải quyết hồ sơ trên hệ thống một cửa điện tử")
             first = audits.add_finding(audit, type="minor_nc", clause="7.5", unit_id=scope[0],
@@ -394,7 +396,7 @@ def _improvement(tenant, drafter: User, reviewer: User, approver: User, today_: 
                                    description="Rà soát, cập nhật các quy trình theo quy định mới",
                                    due_on=dt.date(year + 1, 6, 30))
         with _actor(approver):
-            reviews.confirm_effectiveness(review, approver.id)
+            reviews.confirm_effectiveness(review, approver.id, on=meeting)
         changes += 1
     return changes + len(risk_rows)
 
@@ -405,7 +407,7 @@ def _improvement(tenant, drafter: User, reviewer: User, approver: User, today_: 
 STATES = {
     "kh-so-tuphap": "green",                  # audited, reviewed, declared, confirmed: all in order
     "kh-so-taichinh": "surveillance_due",     # certified; the yearly surveillance audit is close
-    "kh-so-xaydung": "recertification_overdue",  # the certificate has expired
+    "kh-so-xaydung": "certificate_lapsed",    # certified until 2024, declares conformity since: history, not a gap
     "kh-so-congthuong": "declared_2008",      # declared on TCVN ISO 9001:2008, transition overdue
 }
 
@@ -427,11 +429,12 @@ def _states(today_: dt.date) -> int:
         with scoped(TenantScope.tenant(tenant.id), db.session):
             if state == "declared_2008":
                 declare(tenant.id, decision_number="45/QĐ-SCT", decided_on=dt.date(2017, 3, 20), edition="2008",
-                        dost_notified_on=dt.date(2017, 3, 25), posted_at_office=True, published_online=True)
+                        dost_notified_on=dt.date(2017, 3, 25), posted_on=dt.date(2017, 3, 22),
+                        published_on=dt.date(2017, 3, 22))
             else:
                 declare(tenant.id, decision_number=f"{20 + len(slug)}/QĐ-{slug[3:].upper()}",
                         decided_on=dt.date(2022, 4, 15), edition="2015", dost_notified_on=dt.date(2022, 4, 20),
-                        posted_at_office=True, published_online=True)
+                        posted_on=dt.date(2022, 4, 18), published_on=dt.date(2022, 4, 18))
             if state == "green":
                 held = today_ - dt.timedelta(days=60)
                 db.session.add_all([
@@ -440,7 +443,7 @@ def _states(today_: dt.date) -> int:
                           status="reported", clauses=["4.4", "9.2"], unit_ids=[], process_ids=[], team_ids=[],
                           conclusion="Hệ thống được duy trì phù hợp."),
                     ManagementReview(tenant_id=tenant.id, year=today_.year, meeting_on=today_ - dt.timedelta(days=30),
-                                     chair="Giám đốc Sở", inputs={}, notes={}, effectiveness_confirmed=True,
+                                     held_on=today_ - dt.timedelta(days=30), chair="Giám đốc Sở", inputs={}, notes={}, effectiveness_confirmed=True,
                                      confirmed_on=today_ - dt.timedelta(days=30),
                                      conclusion="Hệ thống quản lý chất lượng duy trì có hiệu lực."),
                 ])
@@ -449,7 +452,7 @@ def _states(today_: dt.date) -> int:
                 db.session.add(Certificate(tenant_id=tenant.id, body="Trung tâm Chứng nhận Phù hợp (QUACERT)",
                                            number="HT 3021.25", edition="2015", scope="Giải quyết TTHC",
                                            issued_on=issued, expires_on=issued.replace(year=issued.year + 3)))
-            elif state == "recertification_overdue":
+            elif state == "certificate_lapsed":
                 db.session.add(Certificate(tenant_id=tenant.id, body="Trung tâm Chứng nhận Phù hợp (QUACERT)",
                                            number="HT 1187.21", edition="2015", scope="Giải quyết TTHC",
                                            issued_on=dt.date(2021, 5, 4), expires_on=dt.date(2024, 5, 3)))

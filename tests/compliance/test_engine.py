@@ -24,7 +24,7 @@ def make_agencies(db, world, n):
 def populate(db, tenant_id):
     from govqms.audits.models import Audit
     from govqms.conformity.models import Declaration
-    from govqms.improvement.models import Action
+    from govqms.improvement.models import Action, Nonconformity
     from govqms.procedures.models import AdminProcedure
     from govqms.reviews.models import ManagementReview
 
@@ -32,12 +32,20 @@ def populate(db, tenant_id):
         Audit(tenant_id=tenant_id, year=TODAY.year, title="x", planned_start=TODAY, planned_end=TODAY,
               actual_end=TODAY - dt.timedelta(days=30), status="reported", clauses=[], unit_ids=[], process_ids=[],
               team_ids=[]),
-        ManagementReview(tenant_id=tenant_id, year=TODAY.year, meeting_on=TODAY - dt.timedelta(days=20), chair="x",
-                         inputs={}, notes={}, effectiveness_confirmed=True),
-        Declaration(tenant_id=tenant_id, decision_number="1", decided_on=dt.date(2022, 1, 1), edition="2015"),
+        ManagementReview(tenant_id=tenant_id, year=TODAY.year, meeting_on=TODAY - dt.timedelta(days=20),
+                         held_on=TODAY - dt.timedelta(days=20), chair="x", inputs={}, notes={},
+                         effectiveness_confirmed=True, confirmed_on=TODAY - dt.timedelta(days=20)),
+        Declaration(tenant_id=tenant_id, decision_number="1", decided_on=dt.date(2022, 1, 1), edition="2015",
+                    dost_notified_on=dt.date(2022, 1, 5), posted_on=dt.date(2022, 1, 5),
+                    published_on=dt.date(2022, 1, 5)),
         AdminProcedure(tenant_id=tenant_id, code="P1", name="x"),
-        Action(tenant_id=tenant_id, description="x", due_on=TODAY - dt.timedelta(days=1)),
     ])
+    nc = Nonconformity(tenant_id=tenant_id, source="self_found", found_on=TODAY - dt.timedelta(days=40),
+                       description="x")
+    db.session.add(nc)
+    db.session.flush()
+    db.session.add(Action(tenant_id=tenant_id, nonconformity_id=nc.id, description="x",
+                          due_on=TODAY - dt.timedelta(days=1)))
 
 
 def test_same_number_of_queries_for_10_and_300_agencies(app, world, system_scope, count_queries):
@@ -101,11 +109,12 @@ def test_declaring_covers_the_scope(world, login_as, system_scope):
     client = login_as("a1_secretary")
     client.post(f"/t/{world.a1}/procedures/new", data={"code": "1.1", "name": "Thủ tục một"})
     response = client.post(f"/t/{world.a1}/conformity/declarations", data={
-        "decision_number": "15/QĐ-SKHCN", "decided_on": "01/03/2025", "edition": "2015", "posted_at_office": "1",
+        "decision_number": "15/QĐ-SKHCN", "decided_on": "01/03/2025", "edition": "2015", "posted_on": "02/03/2025",
+        "dost_notified_on": "05/03/2025", "published_on": "02/03/2025",
         "file": (io.BytesIO(b"%PDF-1.4 quyet dinh"), "quyet-dinh.pdf")}, content_type="multipart/form-data")
     assert response.status_code == 302
     declaration = db.session.scalar(select(Declaration).where(Declaration.tenant_id == world.tenant_ids["a1"]))
-    assert len(declaration.procedures) == 1 and declaration.posted_at_office
+    assert len(declaration.procedures) == 1 and declaration.posted_on == dt.date(2025, 3, 2)
     status = client.get(f"/t/{world.a1}/status/")
     assert 'data-rule="declaration" data-result="ok"' in status.text
     client.post(f"/t/{world.a1}/procedures/new", data={"code": "1.2", "name": "Thủ tục hai"})

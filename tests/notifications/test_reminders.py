@@ -120,6 +120,7 @@ def test_a_new_due_date_starts_new_reminders(app, world, action_due, system_scop
 
 
 def test_documents_data_calls_rules_and_inspection_reports_are_reminded(app, world, system_scope):
+    from govqms.conformity.models import Declaration
     from govqms.datacalls.models import DataCall, DataCallReply
     from govqms.documents.models import Document
     from govqms.documents.services import today
@@ -139,7 +140,10 @@ def test_documents_data_calls_rules_and_inspection_reports_are_reminded(app, wor
     db.session.flush()
     db.session.add_all([DataCallReply(tenant_id=a1, call_id=call.id),
                         Inspection(tenant_id=a1, plan_id=plan.id, report_due_on=day - dt.timedelta(days=1))])
-    db.session.get(Tenant, a1).iso_edition = "2008"  # the transition deadline of 2021 has long passed
+    # declared on the 2008 edition: the transition deadline of 2021 has long passed
+    db.session.add(Declaration(tenant_id=a1, decision_number="1/QĐ", decided_on=dt.date(2017, 3, 1), edition="2008",
+                               dost_notified_on=dt.date(2017, 3, 5), posted_on=dt.date(2017, 3, 2),
+                               published_on=dt.date(2017, 3, 2)))
     db.session.commit()
     remind([a1], day)
     secretary = _user(world, "a1_secretary")

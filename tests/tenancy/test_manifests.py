@@ -30,7 +30,7 @@ GOOD = textwrap.dedent("""\
       - slug: tt-so-tttt
         name: Sở Thông tin và Truyền thông tỉnh Thử
         kind: information_communications
-        iso_edition: "2008"
+        established_on: 2008-08-01
         merged_into: tt-so-khcn
         merged_on: 2025-03-01
     """)
@@ -74,7 +74,8 @@ def test_good_manifest_loads(kinds):
     loaded = load(kinds, GOOD)
     tenants = loaded.manifests[0].tenants
     assert tenants[1]["merged_on"].isoformat() == "2025-03-01"
-    assert tenants[0]["iso_edition"] == "2015"
+    # the edition is not typed in a manifest: it comes from the agency's declaration
+    assert tenants[0]["established_on"] is None and tenants[1]["established_on"].isoformat() == "2008-08-01"
 
 
 def test_three_mistakes_are_all_reported_with_their_paths(kinds):

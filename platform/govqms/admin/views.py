@@ -80,7 +80,7 @@ def _label(labels):
 
 COMMON_LABELS = {
     "code": _l("Code"), "name": _l("Name"), "level": _l("Level"), "parent": _l("Parent"), "path": _l("Path"),
-    "slug": _l("Slug"), "kind": _l("Kind"), "jurisdiction": _l("Jurisdiction"), "iso_edition": _l("ISO edition"),
+    "slug": _l("Slug"), "kind": _l("Kind"), "jurisdiction": _l("Jurisdiction"), "established_on": _l("Established on"),
     "status": _l("Status"), "merged_into": _l("Merged into"), "merged_on": _l("Merged on"),
     "tenant": _l("Agency"), "user": _l("Account"), "role": _l("Role"), "email": _l("Email"),
     "active": _l("Active"), "is_operator": _l("Operator"), "locale": _l("Language"),
@@ -117,10 +117,10 @@ class JurisdictionView(ReadOnlyView):
 
 
 class TenantView(ReadOnlyView):
-    column_list = ("slug", "name", "kind", "jurisdiction", "iso_edition", "status", "merged_into", "merged_on")
+    column_list = ("slug", "name", "kind", "jurisdiction", "established_on", "status", "merged_into", "merged_on")
     column_details_list = column_list + ("predecessors", "created_at")
     column_searchable_list = ("slug", "name")
-    column_filters = ("status", "kind", "iso_edition", "jurisdiction.code")
+    column_filters = ("status", "kind", "jurisdiction.code")
     column_formatters = {"kind": _label(KIND_LABELS), "status": _label(STATUS_LABELS),
                          "merged_on": lambda v, c, m, n: m.merged_on.strftime("%d/%m/%Y") if m.merged_on else ""}
     column_formatters_detail = column_formatters

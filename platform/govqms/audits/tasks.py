@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from govqms.audits.clauses import clause_title
 from govqms.audits.models import FINDING_LABELS, Audit
+from govqms.conformity.services import edition_applied
 from govqms.extensions import db
 from govqms.jobs.services import task
 from govqms.tenancy.models import Tenant, Unit
@@ -26,6 +27,7 @@ def report_docx(job, tenant_id: int, audit_id: int, locale: str = "vi") -> None:
     audit = db.session.scalar(select(Audit).where(Audit.id == audit_id, Audit.tenant_id == tenant_id))
     tenant = db.session.get(Tenant, tenant_id)
     units = {u.id: u.name for u in db.session.scalars(select(Unit).where(Unit.tenant_id == tenant_id))}
+    edition = edition_applied(tenant_id, audit.planned_start)
     doc = Docx()
     with force_locale(locale):
         doc.add_paragraph(tenant.name.upper())
@@ -33,7 +35,7 @@ def report_docx(job, tenant_id: int, audit_id: int, locale: str = "vi") -> None:
         doc.add_paragraph(audit.title)
         doc.add_paragraph(_("Audit dates: %(start)s – %(end)s", start=_date(audit.actual_start or audit.planned_start),
                             end=_date(audit.actual_end or audit.planned_end)))
-        doc.add_paragraph(_("Standard: TCVN ISO 9001:%(edition)s", edition=tenant.iso_edition))
+        doc.add_paragraph(_("Standard: TCVN ISO 9001:%(edition)s", edition=edition))
         doc.add_paragraph(_("Units audited: %(units)s", units=", ".join(units.get(u, "") for u in audit.unit_ids)))
         doc.add_paragraph(_("Lead auditor: %(name)s", name=audit.lead_auditor.name if audit.lead_auditor else ""))
         doc.add_heading(_("Findings"), level=2)
@@ -44,7 +46,7 @@ def report_docx(job, tenant_id: int, audit_id: int, locale: str = "vi") -> None:
             cell.text = title
         for number, finding in enumerate(audit.findings, start=1):
             row = table.add_row().cells
-            clause = f"{finding.clause} {clause_title(tenant.iso_edition, finding.clause, locale)}".strip()
+            clause = f"{finding.clause} {clause_title(edition, finding.clause, locale)}".strip()
             row[0].text, row[1].text, row[2].text = str(number), str(FINDING_LABELS[finding.type]), clause
             row[3].text = units.get(finding.unit_id, "")
             row[4].text = finding.description + (f"\n{finding.evidence}" if finding.evidence else "")

@@ -13,6 +13,7 @@ from govqms.audits.clauses import clauses
 from govqms.audits.models import AUDIT_STATUS_LABELS, FINDING_LABELS, Audit, ChecklistItem
 from govqms.audits.schemas import AuditSchema, FindingSchema, ReportSchema
 from govqms.competence.services import qualified_auditors
+from govqms.conformity.services import edition_applied
 from govqms.core.forms import form_data
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
@@ -48,8 +49,9 @@ def _choices():
     processes = db.session.scalars(select(Document).where(
         Document.tenant_id == g.tenant.id, Document.status != DocumentStatus.OBSOLETE,
         Document.kind.in_([DocumentKind.SYSTEM_PROCEDURE, DocumentKind.WORK_PROCEDURE])).order_by(Document.code)).all()
+    edition = edition_applied(g.tenant.id)
     return {"units": units, "processes": processes, "auditors": qualified_auditors(g.tenant.id),
-            "clauses": clauses(g.tenant.iso_edition)}
+            "clauses": clauses(edition), "edition": edition}
 
 
 def _audit_or_404(audit_id: int) -> Audit:
@@ -78,7 +80,7 @@ def _form(audit: Audit | None):
             if set(data["unit_ids"]) - unit_ids or set(data["process_ids"]) - process_ids:
                 raise ValidationError({"unit_ids": [_("Choose units and processes from the lists.")]})
             saved = services.save_audit(
-                audit or Audit(tenant_id=g.tenant.id), edition=g.tenant.iso_edition,
+                audit or Audit(tenant_id=g.tenant.id), edition=choices["edition"],
                 lead_auditor_id=data.pop("lead_auditor_id"), team_ids=data.pop("team_ids"),
                 unit_ids=data.pop("unit_ids"), clauses_=data.pop("clauses"), process_ids=data.pop("process_ids"),
                 **data)
@@ -88,7 +90,7 @@ def _form(audit: Audit | None):
             db.session.rollback()
             errors = {"team_ids": str(err)}
         else:
-            services.build_checklist(saved, g.tenant.iso_edition, str(get_locale()))
+            services.build_checklist(saved, choices["edition"], str(get_locale()))
             db.session.commit()
             flash(_("Audit saved."), "success")
             return redirect(url_for(".detail", audit_id=saved.id))
@@ -118,7 +120,7 @@ def _detail(audit: Audit, errors: dict | None = None, form: dict | None = None, 
     team = [u for u in qualified_auditors(g.tenant.id) if u.id in audit.team_ids]
     return render_template("audits/detail.html", audit=audit, units=units, processes=processes, team=team,
                            errors=errors or {}, form=form or {}, today=today(),
-                           clause_list=clauses(g.tenant.iso_edition)), status
+                           clause_list=clauses(edition_applied(g.tenant.id, audit.planned_start))), status
 
 
 @bp.route("/<int:audit_id>")

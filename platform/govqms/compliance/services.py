@@ -29,3 +29,37 @@ def snapshot(tenant_ids: list[int], day: dt.date | None = None) -> int:
         db.session.add(row)
     db.session.flush()
     return len(statuses)
+
+
+def jurisdiction_statuses(jurisdiction, on: dt.date) -> list[tuple[Tenant, Status]]:
+    """Every agency of *jurisdiction* and the jurisdictions below it that existed on *on*, with its
+    status that day, in the Vietnamese order of names: what the overseer's comparison shows."""
+    from govqms.core.text import sort_key
+    from govqms.tenancy.services import in_scope_on, subtree_tenants_query
+
+    tenants = list(db.session.scalars(subtree_tenants_query(jurisdiction).where(in_scope_on(on))))
+    statuses = evaluate([t.id for t in tenants], on)
+    return [(t, statuses[t.id]) for t in sorted(tenants, key=lambda t: sort_key(t.name))]
+
+
+def status_as_dict(tenant: Tenant, status: Status) -> dict:
+    """One agency's status as plain data (``govqms compliance status --json``)."""
+    from govqms.compliance.engine import RULE_BASIS, RULE_LABELS
+
+    return {
+        "agency": tenant.slug,
+        "name": tenant.name,
+        "on": status.on.isoformat(),
+        "level": str(status.level),
+        "rule_set": status.rule_set.key,
+        "edition": status.edition,
+        "checks": [{
+            "rule": check.rule,
+            "label": str(RULE_LABELS[check.rule]),
+            "basis": str(RULE_BASIS[check.rule]),
+            "result": str(check.result),
+            "reason": check.reason,
+            "due": check.due_on.isoformat() if check.due_on else None,
+            "records": [{"kind": kind, "id": record_id} for kind, record_id in check.records],
+        } for check in status.checks],
+    }

@@ -5,7 +5,7 @@ import datetime as dt
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from govqms.core.db import AwareDateTime, Base, Timestamps
@@ -23,9 +23,10 @@ class Declaration(TenantScoped, Timestamps, Base):
     decided_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     edition: Mapped[str] = mapped_column(String(4), nullable=False)
     scope_note: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    #: the three steps that make a declaration public (QĐ 19/2014/QĐ-TTg, Art. 6), each with its day
     dost_notified_on: Mapped[dt.date | None] = mapped_column(Date)
-    posted_at_office: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
-    published_online: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    posted_on: Mapped[dt.date | None] = mapped_column(Date)
+    published_on: Mapped[dt.date | None] = mapped_column(Date)
     file_name: Mapped[str | None] = mapped_column(String(255))
     file_key: Mapped[str | None] = mapped_column(String(255))
     archived_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
@@ -61,12 +62,23 @@ class Certificate(TenantScoped, Timestamps, Base):
     scope: Mapped[str] = mapped_column(Text, default="", nullable=False)
     issued_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     expires_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
-    withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: a certificate withdrawn by its body or not renewed by the agency stops on this day
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(String(16))
 
     audits: Mapped[list["ExternalAudit"]] = relationship(
         primaryjoin="and_(Certificate.tenant_id == ExternalAudit.tenant_id, "
         "Certificate.id == ExternalAudit.certificate_id)", foreign_keys="[ExternalAudit.certificate_id]",
         order_by="ExternalAudit.planned_on", viewonly=True)
+
+
+class CertificateEnd(StrEnum):
+    WITHDRAWN = "withdrawn"
+    NOT_RENEWED = "not_renewed"
+
+
+CERTIFICATE_END_LABELS = {CertificateEnd.WITHDRAWN: _l("Withdrawn by the certification body"),
+                          CertificateEnd.NOT_RENEWED: _l("Not renewed")}
 
 
 class ExternalAuditKind(StrEnum):

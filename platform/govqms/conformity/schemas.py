@@ -1,11 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from govqms.conformity.models import ExternalAuditKind
+from govqms.conformity.models import CertificateEnd, ExternalAuditKind
 from govqms.core.schemas import FormDate, InputSchema, TrimmedString, length
 
 EDITION = validate.OneOf(["2008", "2015"], error=_l("Choose 2008 or 2015."))
-CHECKBOX = {"truthy": {"1", "on", "y"}, "falsy": {"0", "off", "n"}}
 
 
 class DeclarationSchema(InputSchema):
@@ -14,8 +13,14 @@ class DeclarationSchema(InputSchema):
     edition = fields.String(required=True, validate=EDITION)
     scope_note = TrimmedString(load_default="", validate=validate.Length(max=5000))
     dost_notified_on = FormDate(load_default=None)
-    posted_at_office = fields.Boolean(load_default=False, **CHECKBOX)
-    published_online = fields.Boolean(load_default=False, **CHECKBOX)
+    posted_on = FormDate(load_default=None)
+    published_on = FormDate(load_default=None)
+
+    @validates_schema
+    def _after_decision(self, data, **kwargs):
+        for key in ("dost_notified_on", "posted_on", "published_on"):
+            if data.get(key) and data.get("decided_on") and data[key] < data["decided_on"]:
+                raise ValidationError(_l("This step follows the decision: enter a day on or after it."), key)
 
 
 class CertificateSchema(InputSchema):
@@ -30,6 +35,12 @@ class CertificateSchema(InputSchema):
     def _order(self, data, **kwargs):
         if data.get("issued_on") and data.get("expires_on") and data["expires_on"] <= data["issued_on"]:
             raise ValidationError(_l("The certificate must expire after it is issued."), "expires_on")
+
+
+class CertificateEndSchema(InputSchema):
+    ended_on = FormDate(required=True)
+    end_reason = fields.String(required=True, validate=validate.OneOf(
+        [e.value for e in CertificateEnd], error=_l("Choose withdrawn or not renewed.")))
 
 
 class ExternalAuditSchema(InputSchema):

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+
+from sqlalchemy import or_, select
 
 from govqms.conformity.models import Certificate, Declaration, DeclarationProcedure, ExternalAudit
 from govqms.core.storage import get_storage
@@ -38,3 +40,31 @@ def record_external_audit(certificate: Certificate, *, findings: str, **values) 
                                 found_on=audit.held_on or audit.planned_on, description=line)
     db.session.flush()
     return audit
+
+
+def edition_applied(tenant_id: int, day: dt.date | None = None) -> str:
+    """The edition of TCVN ISO 9001 the agency applies on *day* (today by default): the one of the
+    declaration in force or, for a certified unit, of the certificate in force, whichever came last;
+    2015 for an agency that has recorded neither yet. The compliance engine judges with the same rule
+    (:meth:`govqms.compliance.engine.Facts.edition_on`)."""
+    from govqms.documents.services import today
+
+    day = day or today()
+    declared = db.session.execute(
+        select(Declaration.decided_on, Declaration.edition).where(
+            Declaration.tenant_id == tenant_id, Declaration.archived_at.is_(None), Declaration.decided_on <= day)
+        .order_by(Declaration.decided_on.desc(), Declaration.id.desc()).limit(1)).first()
+    certified = db.session.execute(
+        select(Certificate.issued_on, Certificate.edition).where(
+            Certificate.tenant_id == tenant_id, Certificate.issued_on <= day, Certificate.expires_on >= day,
+            or_(Certificate.ended_on.is_(None), Certificate.ended_on > day))
+        .order_by(Certificate.issued_on.desc()).limit(1)).first()
+    found = [f for f in (declared, certified) if f is not None]
+    return max(found, key=lambda f: f[0])[1] if found else "2015"
+
+
+def end_certificate(certificate: Certificate, *, ended_on: dt.date, end_reason: str) -> Certificate:
+    """Mark a certificate withdrawn by its body or not renewed: from that day it is history."""
+    certificate.ended_on, certificate.end_reason = ended_on, end_reason
+    db.session.flush()
+    return certificate

@@ -11,10 +11,10 @@ from sqlalchemy.orm import selectinload
 
 from govqms.conformity import services
 from govqms.conformity.models import (
-    EXTERNAL_AUDIT_LABELS, Certificate, Consultant, Declaration, SteeringCommittee,
+    CERTIFICATE_END_LABELS, EXTERNAL_AUDIT_LABELS, Certificate, Consultant, Declaration, SteeringCommittee,
 )
 from govqms.conformity.schemas import (
-    CertificateSchema, ConsultantSchema, DeclarationSchema, ExternalAuditSchema, SteeringSchema,
+    CertificateEndSchema, CertificateSchema, ConsultantSchema, DeclarationSchema, ExternalAuditSchema, SteeringSchema,
 )
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
@@ -29,7 +29,7 @@ bp = workspace_blueprint("conformity", __name__, "/conformity")
 
 @bp.app_context_processor
 def _labels():
-    return {"EXTERNAL_AUDIT_LABELS": EXTERNAL_AUDIT_LABELS}
+    return {"EXTERNAL_AUDIT_LABELS": EXTERNAL_AUDIT_LABELS, "CERTIFICATE_END_LABELS": CERTIFICATE_END_LABELS}
 
 
 def _page(errors=None, form=None, section=None, status: int = 200):
@@ -58,7 +58,7 @@ def index():
     return _page()
 
 
-def _save(schema, section: str, store):
+def _save(schema, section: str, store, anchor: str | None = None):
     form = request.form.to_dict()
     try:
         data = schema.load(form)
@@ -71,7 +71,7 @@ def _save(schema, section: str, store):
         return _page({"file": str(err)}, form, section, 400)
     db.session.commit()
     flash(_("Saved."), "success")
-    return redirect(url_for(".index") + f"#{section}")
+    return redirect(url_for(".index") + f"#{anchor or section}")
 
 
 @bp.route("/declarations", methods=["POST"])
@@ -111,6 +111,21 @@ def external_audit(certificate_id: int):
     if found is None:
         abort(404)
     return _save(ExternalAuditSchema(), "certificates", lambda data: services.record_external_audit(found, **data))
+
+
+@bp.route("/certificates/<int:certificate_id>/end", methods=["POST"])
+@requires(Action.REVIEWS_MANAGE)
+def end_certificate(certificate_id: int):
+    """Mark a certificate withdrawn or not renewed, from a day: certification becomes history."""
+    found = db.session.scalar(select(Certificate).where(Certificate.id == certificate_id,
+                                                        Certificate.tenant_id == g.tenant.id))
+    if found is None:
+        abort(404)
+    if found.ended_on is not None:
+        flash(_("This certificate is already marked as ended."), "warning")
+        return redirect(url_for(".index") + "#certificates")
+    return _save(CertificateEndSchema(), f"certificate-{found.id}",
+                 lambda data: services.end_certificate(found, **data), anchor="certificates")
 
 
 @bp.route("/steering", methods=["POST"])

@@ -136,7 +136,7 @@ def _inspection_reports(ids, today, until):
 
 
 #: Compliance rules whose due dates the sources above already remind item by item.
-_COVERED_RULES = {"actions", "document_reviews", "data_calls", "inspection_actions"}
+_COVERED_RULES = {"actions", "other_actions", "document_reviews", "data_calls", "inspection_actions"}
 
 
 @due_source("rule")

@@ -1,6 +1,7 @@
 """How an objective is judged: its periods, the achievement of a value, the status and its reason.
 
-Pure functions, so every rule can be checked with numbers worked by hand.
+Pure functions, so every rule can be checked with numbers worked by hand. ``assess`` gives the status
+alone, cheap enough for every agency of a province at once; ``judge`` adds the reason a page shows.
 
 - **Periods** follow the measurement frequency within the objective's year: 12 months, 4 quarters,
   2 halves or the year. A period is *due* once its last day has passed.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -66,6 +68,11 @@ class Period:
 
 
 def periods(year: int, frequency: str) -> list[Period]:
+    return list(_periods(year, frequency))
+
+
+@functools.lru_cache(maxsize=256)  # the comparison asks for the same few years and frequencies thousands of times
+def _periods(year: int, frequency: str) -> tuple[Period, ...]:
     size = MONTHS_PER_PERIOD[Frequency(frequency)]
     out = []
     for index, first_month in enumerate(range(1, 13, size), start=1):
@@ -73,7 +80,7 @@ def periods(year: int, frequency: str) -> list[Period]:
         out.append(Period(index, dt.date(year, first_month, 1),
                           dt.date(year, last_month, calendar.monthrange(year, last_month)[1]),
                           tuple(range(first_month, last_month + 1))))
-    return out
+    return tuple(out)
 
 
 def met(value: float, target: float, comparator: str) -> bool:
@@ -95,6 +102,18 @@ def achievement(value: float, target: float, comparator: str) -> float:
     return round(max(0.0, min(1.0, ratio)) * 100, 1)
 
 
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The status of an objective on a day, without its reason: cheap enough for every agency at once."""
+
+    status: Status
+    latest_value: float | None
+    latest_period: Period | None
+    achievement: float | None
+    missing: tuple[Period, ...]  # due periods without a value (during the year only)
+    year_over: bool
+
+
 @dataclass(frozen=True)
 class Judgement:
     status: Status
@@ -108,37 +127,53 @@ def _fmt(number: float) -> str:
     return f"{number:g}"
 
 
-def judge(year: int, frequency: str, target: float, comparator: str, values: dict[int, float],
-          today: dt.date) -> Judgement:
-    """The objective's status on *today*, from its measured *values* by period index."""
-    all_periods = periods(year, frequency)
+def assess(year: int, frequency: str, target: float, comparator: str, values: dict[int, float],
+           today: dt.date) -> Assessment:
+    """The objective's status on *today*, from its measured *values* by period index (see the module's rules)."""
+    all_periods = _periods(year, frequency)
     due = [p for p in all_periods if p.last_day < today]
-    measured = [p for p in all_periods if p.index in values]
-    latest = measured[-1] if measured else None
+    latest = next((p for p in reversed(all_periods) if p.index in values), None)
     value = values[latest.index] if latest else None
     achieved = achievement(value, target, comparator) if latest else None
-    year_over = len(due) == len(all_periods)
-    if year_over:
+    if len(due) == len(all_periods):
+        status = Status.ON_TRACK if latest is not None and met(value, target, comparator) else Status.MISSED
+        return Assessment(status, value, latest, achieved, (), True)
+    missing = tuple(p for p in due if p.index not in values)
+    if missing or (latest is not None and not met(value, target, comparator)):
+        return Assessment(Status.AT_RISK, value, latest, achieved, missing, False)
+    return Assessment(Status.ON_TRACK, value, latest, achieved, (), False)
+
+
+def reason(assessment: Assessment, frequency: str, target: float, comparator: str) -> str:
+    """Why the objective has its status, in the user's language."""
+    value, latest = assessment.latest_value, assessment.latest_period
+    if assessment.year_over:
         if latest is None:
-            return Judgement(Status.MISSED, str(_l("No measurement was recorded this year.")), None, None, None)
-        if met(value, target, comparator):
-            return Judgement(Status.ON_TRACK, str(_l("Achieved: %(value)s against a target %(cmp)s %(target)s.",
-                                                     value=_fmt(value), cmp=comparator, target=_fmt(target))),
-                             value, latest, achieved)
-        return Judgement(Status.MISSED, str(_l("Missed: %(value)s against a target %(cmp)s %(target)s.",
-                                               value=_fmt(value), cmp=comparator, target=_fmt(target))),
-                         value, latest, achieved)
-    missing = [p for p in due if p.index not in values]
-    if missing:
-        return Judgement(Status.AT_RISK, str(_l("No measurement for %(periods)s.",
-                                                periods=", ".join(p.label(frequency) for p in missing))),
-                         value, latest, achieved)
+            return str(_l("No measurement was recorded this year."))
+        if assessment.status == Status.ON_TRACK:
+            return str(_l("Achieved: %(value)s against a target %(cmp)s %(target)s.",
+                          value=_fmt(value), cmp=comparator, target=_fmt(target)))
+        return str(_l("Missed: %(value)s against a target %(cmp)s %(target)s.",
+                      value=_fmt(value), cmp=comparator, target=_fmt(target)))
+    if assessment.missing:
+        return str(_l("No measurement for %(periods)s.",
+                      periods=", ".join(p.label(frequency) for p in assessment.missing)))
     if latest is None:
-        return Judgement(Status.ON_TRACK, str(_l("No period has ended yet.")), None, None, None)
-    if met(value, target, comparator):
-        return Judgement(Status.ON_TRACK, str(_l("Latest (%(period)s): %(value)s, target %(cmp)s %(target)s.",
-                                                 period=latest.label(frequency), value=_fmt(value), cmp=comparator,
-                                                 target=_fmt(target))), value, latest, achieved)
-    return Judgement(Status.AT_RISK, str(_l("Latest (%(period)s): %(value)s misses the target %(cmp)s %(target)s.",
-                                            period=latest.label(frequency), value=_fmt(value), cmp=comparator,
-                                            target=_fmt(target))), value, latest, achieved)
+        return str(_l("No period has ended yet."))
+    if assessment.status == Status.ON_TRACK:
+        return str(_l("Latest (%(period)s): %(value)s, target %(cmp)s %(target)s.",
+                      period=latest.label(frequency), value=_fmt(value), cmp=comparator, target=_fmt(target)))
+    return str(_l("Latest (%(period)s): %(value)s misses the target %(cmp)s %(target)s.",
+                  period=latest.label(frequency), value=_fmt(value), cmp=comparator, target=_fmt(target)))
+
+
+def explained(assessment: Assessment, frequency: str, target: float, comparator: str) -> Judgement:
+    """The assessment with its reason, for a page that shows it."""
+    return Judgement(assessment.status, reason(assessment, frequency, target, comparator),
+                     assessment.latest_value, assessment.latest_period, assessment.achievement)
+
+
+def judge(year: int, frequency: str, target: float, comparator: str, values: dict[int, float],
+          today: dt.date) -> Judgement:
+    """The objective's status on *today*, from its measured *values* by period index, with its reason."""
+    return explained(assess(year, frequency, target, comparator, values, today), frequency, target, comparator)

@@ -21,6 +21,7 @@ from govqms.extensions import db
 from govqms.objectives import rules, services
 from govqms.objectives.models import SOURCE_LABELS, Evaluation, Measurement, Objective
 from govqms.objectives.schemas import EvaluationSchema, MeasurementSchema, ObjectiveSchema, PolicySchema
+from govqms.objectives.valuation import valuate
 from govqms.tenancy.models import Membership, Unit
 
 bp = workspace_blueprint("objectives", __name__, "/objectives")
@@ -41,9 +42,8 @@ def _labels():
 def index():
     year = year_arg()
     objectives = services.objectives_of_year(g.tenant.id, year)
-    values, judgements = services.judge_all(g.tenant.id, objectives)
-    return render_template("objectives/index.html", year=year, objectives=objectives, values=values,
-                           judgements=judgements)
+    judgements = valuate([g.tenant.id], year, today())[g.tenant.id].judgements()
+    return render_template("objectives/index.html", year=year, objectives=objectives, judgements=judgements)
 
 
 def _objective_or_404(objective_id: int) -> Objective:
@@ -126,12 +126,13 @@ def copy_year():
 
 
 def _detail_page(objective: Objective, errors: dict | None = None, form: dict | None = None):
-    values, judgements = services.judge_all(g.tenant.id, [objective])
+    valued = valuate([g.tenant.id], objective.year, today(), objective_ids=[objective.id])[g.tenant.id]
     measurements = {m.period_index: m for m in objective.measurements}
     evaluations = {e.kind: e for e in db.session.scalars(select(Evaluation).where(
         Evaluation.tenant_id == g.tenant.id, Evaluation.objective_id == objective.id))}
     return render_template("objectives/detail.html", objective=objective, periods=rules.periods(
-        objective.year, objective.frequency), values=values[objective.id], judgement=judgements[objective.id],
+        objective.year, objective.frequency), values=valued.objectives[objective.id].values,
+        judgement=valued.objectives[objective.id].judgement(),
         measurements=measurements, evaluations=evaluations, today=today(), errors=errors or {}, form=form or {},
         achievement=rules.achievement)
 

@@ -85,13 +85,12 @@ class CheckBar:
 def distribution_by_check(rows, rules) -> list[CheckBar]:
     """For each check, the share of agencies by result, as a 100-wide horizontal bar."""
     bars = []
-    active = [r for r in rows if r.level != "merged"]
-    total = len(active) or 1
+    total = len(rows) or 1
     for key, label, _rule in rules:
         x = 0.0
         segments = []
         for result in RESULTS:
-            n = sum(1 for r in active if r.checks[key].result == result)
+            n = sum(1 for r in rows if r.checks[key].result == result)
             width = round(100 * n / total, 2)
             segments.append(Segment(result, x, 0, width, 1, n))
             x = round(x + width, 2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 
 from govqms.compliance.engine import RULES, Check, Level, Result, evaluate
 
@@ -17,9 +17,7 @@ RULE_KEYS = {key for key, _label, _rule in RULES}
 from govqms.core.text import sort_key
 from govqms.documents.services import today
 from govqms.extensions import db
-from govqms.objectives import rules as objective_rules
-from govqms.objectives.models import Measurement, Objective, Source
-from govqms.performance.models import SatisfactionSurvey, ServiceResult, on_time_rate, satisfaction_rate
+from govqms.objectives.valuation import valuate
 from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus
 from govqms.tenancy.services import in_scope_on, subtree_tenants_query
 
@@ -27,12 +25,13 @@ from govqms.tenancy.services import in_scope_on, subtree_tenants_query
 @dataclass
 class Row:
     tenant: Tenant
-    level: str  # a compliance Level, or "merged" for history kept until the merger date
+    level: str  # a compliance Level
     checks: dict[str, Check]
     last_audit: dt.date | None = None
     last_review: dt.date | None = None
     declared_on: dt.date | None = None
     declared_edition: str | None = None
+    edition: str | None = None  # applied on the day: from the declaration or certificate in force
     certificate_expires: dt.date | None = None
     actions_open: int = 0
     actions_overdue: int = 0
@@ -49,7 +48,8 @@ class Row:
 
 
 def agencies_in_scope(jurisdiction: Jurisdiction, on: dt.date):
-    """The agencies counted on *on*: active ones, and merged ones only until their merger."""
+    """The agencies that existed on *on*: established by then, and not merged before (a merged agency
+    is judged like any other until its merger)."""
     return subtree_tenants_query(jurisdiction).where(in_scope_on(on)).order_by(Tenant.name)
 
 
@@ -59,95 +59,41 @@ def history(jurisdiction: Jurisdiction, on: dt.date) -> list[Tenant]:
         Tenant.status == TenantStatus.MERGED, Tenant.merged_on <= on).order_by(Tenant.name)))
 
 
-def _objectives(ids: list[int], year: int, on: dt.date, services, surveys) -> dict[int, tuple[int, int]]:
-    """Per agency: (objectives of the year, on track): two queries for every agency together, and the
-    monthly service results and surveys already loaded for the rates."""
-    objectives = db.session.scalars(select(Objective).where(
-        Objective.tenant_id.in_(ids), Objective.year == year, Objective.archived_at.is_(None))).all()
-    typed: dict[int, dict[int, float]] = {}
-    for objective_id, period, value in db.session.execute(
-            select(Measurement.objective_id, Measurement.period_index, Measurement.value)
-            .join(Objective, and_(Objective.tenant_id == Measurement.tenant_id, Objective.id == Measurement.objective_id))
-            .where(Objective.tenant_id.in_(ids), Objective.year == year, Objective.archived_at.is_(None))):
-        typed.setdefault(objective_id, {})[period] = value
-    out: dict[int, list[int]] = {}
-    for objective in objectives:
-        if objective.source == Source.TYPED:
-            values = typed.get(objective.id, {})
-        else:
-            values = {}
-            for period in objective_rules.periods(year, objective.frequency):
-                keys = [(objective.tenant_id, m) for m in period.months]
-                if objective.source == Source.ON_TIME_RATE:
-                    parts = [services.get(k, (0, 0, 0)) for k in keys]
-                    rate = on_time_rate(sum(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts))
-                else:
-                    parts = [surveys.get(k, (0, 0)) for k in keys]
-                    rate = satisfaction_rate(sum(p[0] for p in parts), sum(p[1] for p in parts))
-                if rate is not None:
-                    values[period.index] = rate
-        judgement = objective_rules.judge(year, objective.frequency, objective.target, objective.comparator, values, on)
-        counts = out.setdefault(objective.tenant_id, [0, 0])
-        counts[0] += 1
-        counts[1] += judgement.status == objective_rules.Status.ON_TRACK
-    return {tenant_id: (total, on_track) for tenant_id, (total, on_track) in out.items()}
-
-
-def _monthly(ids: list[int], year: int):
-    services = {(t, m): (int(e or 0), int(o or 0), int(late or 0)) for t, m, e, o, late in db.session.execute(
-        select(ServiceResult.tenant_id, ServiceResult.month, func.sum(ServiceResult.resolved_early),
-               func.sum(ServiceResult.resolved_on_time), func.sum(ServiceResult.resolved_late))
-        .where(ServiceResult.tenant_id.in_(ids), ServiceResult.year == year)
-        .group_by(ServiceResult.tenant_id, ServiceResult.month))}
-    surveys = {(t, m): (r, s) for t, m, r, s in db.session.execute(
-        select(SatisfactionSurvey.tenant_id, SatisfactionSurvey.month, SatisfactionSurvey.responses,
-               SatisfactionSurvey.satisfied)
-        .where(SatisfactionSurvey.tenant_id.in_(ids), SatisfactionSurvey.year == year))}
-    return services, surveys
-
-
 def compare(jurisdiction: Jurisdiction, on: dt.date | None = None) -> list[Row]:
     on = on or today()
     tenants = list(db.session.scalars(agencies_in_scope(jurisdiction, on)))
-    active = [t.id for t in tenants if t.status == TenantStatus.ACTIVE]
-    statuses = evaluate(active, on)
-    services, surveys = _monthly(active, on.year)
-    objectives = _objectives(active, on.year, on, services, surveys)
-    service_totals: dict[int, list[int]] = {}
-    for (tenant_id, _month), (early, on_time, late) in services.items():
-        total = service_totals.setdefault(tenant_id, [0, 0, 0])
-        total[0], total[1], total[2] = total[0] + early, total[1] + on_time, total[2] + late
-    survey_totals: dict[int, list[int]] = {}
-    for (tenant_id, _month), (responses, satisfied) in surveys.items():
-        total = survey_totals.setdefault(tenant_id, [0, 0])
-        total[0], total[1] = total[0] + responses, total[1] + satisfied
+    ids = [t.id for t in tenants]
+    statuses = evaluate(ids, on)
+    valuations = valuate(ids, on.year, on)  # as the agencies' own pages value them
     rows = []
     for tenant in tenants:
-        status = statuses.get(tenant.id)
-        checks = {c.rule: c for c in status.checks} if status else {
-            key: Check(key, Result.NOT_APPLICABLE, "") for key, _label, _rule in RULES}
-        total, on_track = objectives.get(tenant.id, (0, 0))
-        row = Row(tenant, status.level if status else "merged", checks, objectives_total=total,
-                  objectives_on_track=on_track,
-                  on_time_rate=on_time_rate(*service_totals.get(tenant.id, (0, 0, 0))),
-                  satisfaction_rate=satisfaction_rate(*survey_totals.get(tenant.id, (0, 0))))
-        if status and status.facts:
-            _add_facts(row, status.facts, on)
+        status = statuses[tenant.id]
+        checks = {c.rule: c for c in status.checks}
+        valued = valuations[tenant.id]
+        row = Row(tenant, status.level, checks, objectives_total=valued.objectives_total,
+                  objectives_on_track=valued.objectives_on_track, on_time_rate=valued.on_time_rate,
+                  satisfaction_rate=valued.satisfaction_rate)
+        _add_facts(row, status.facts, on)
         rows.append(row)
     return rows
 
 
 def _add_facts(row: Row, f, on: dt.date) -> None:
     row.last_audit = max((d for _i, d in f.audits if d and d <= on), default=None)
-    row.last_review = max((d for _i, d, _y, _c in f.reviews if d <= on), default=None)
-    declared = [d for d in f.declarations if d[1] <= on]
+    row.last_review = max((held for _i, held, _y, _c in f.reviews if held and held <= on), default=None)
+    declared = f.declaration_on(on)
     if declared:
-        _id, row.declared_on, row.declared_edition = declared[-1]
-    current = [c for c in f.certificates if c[1] <= on]
-    if current:
-        row.certificate_expires = max(c[2] for c in current)
-    row.actions_open, row.actions_overdue = f.actions_open, f.actions_overdue
-    row.confirmed_years = frozenset(year for _i, met, year, confirmed in f.reviews if confirmed and met <= on)
+        row.declared_on, row.declared_edition = declared[1], declared[2]
+    certificate = f.certificate_on(on)
+    if certificate:
+        row.certificate_expires = certificate[2]
+    edition = f.edition_on(on)
+    row.edition = edition[0] if edition else None
+    open_ = f.nonconformities + f.corrective_actions
+    row.actions_open = len(open_)
+    row.actions_overdue = sum(1 for _i, due in open_ if due < on)
+    row.confirmed_years = frozenset(year for _i, held, year, confirmed in f.reviews
+                                    if confirmed and held and held <= on and confirmed <= on)
 
 
 @dataclass
@@ -178,24 +124,23 @@ def rollup(jurisdiction: Jurisdiction, rows: list[Row], on: dt.date) -> list[Rol
 
 def counts(rows: list[Row], on: dt.date) -> dict[str, int]:
     """The figures at the top of the view (and of the yearly report)."""
-    active = [r for r in rows if r.level != "merged"]
     return {
         "in_scope": len(rows),
-        "declared": sum(1 for r in active if r.declared_on is not None),
-        "on_2015": sum(1 for r in active if r.tenant.iso_edition == "2015"),
-        "audited_this_year": sum(1 for r in active if r.last_audit and r.last_audit.year == on.year),
-        "reviewed_this_year": sum(1 for r in active if r.last_review and r.last_review.year == on.year),
-        "with_overdue_actions": sum(1 for r in active if r.checks["actions"].result == Result.OVERDUE),
-        "red": sum(1 for r in active if r.level == Level.RED),
-        "amber": sum(1 for r in active if r.level == Level.AMBER),
-        "green": sum(1 for r in active if r.level == Level.GREEN),
+        "declared": sum(1 for r in rows if r.declared_on is not None),
+        "on_2015": sum(1 for r in rows if r.edition == "2015"),
+        "audited_this_year": sum(1 for r in rows if r.last_audit and r.last_audit.year == on.year),
+        "reviewed_this_year": sum(1 for r in rows if r.last_review and r.last_review.year == on.year),
+        "with_overdue_actions": sum(1 for r in rows if r.checks["actions"].result == Result.OVERDUE),
+        "red": sum(1 for r in rows if r.level == Level.RED),
+        "amber": sum(1 for r in rows if r.level == Level.AMBER),
+        "green": sum(1 for r in rows if r.level == Level.GREEN),
     }
 
 
 # --- filters and order of the view (and of its export) ---------------------------------------
 
 FILTERS = ("kind", "level", "edition", "overdue", "sort")
-LEVEL_ORDER = {"red": 0, "amber": 1, "green": 2, "merged": 3}
+LEVEL_ORDER = {"red": 0, "amber": 1, "green": 2}
 SORTS = {
     "name": lambda r: sort_key(r.tenant.name),
     "level": lambda r: (LEVEL_ORDER[r.level], sort_key(r.tenant.name)),
@@ -225,7 +170,7 @@ def filtered(rows: list[Row], args: dict) -> list[Row]:
     if args.get("level"):
         rows = [r for r in rows if r.level == args["level"]]
     if args.get("edition"):
-        rows = [r for r in rows if r.tenant.iso_edition == args["edition"]]
+        rows = [r for r in rows if r.edition == args["edition"]]
     if args.get("overdue"):
         rows = [r for r in rows if r.checks[args["overdue"]].result == "overdue"]
     sort = SORTS.get(args.get("sort") or "level", SORTS["level"])

@@ -32,7 +32,7 @@ def situation_day(year: int) -> dt.date:
 
 def figures(jurisdiction: Jurisdiction, year: int) -> YearFigures:
     on = situation_day(year)
-    rows = [r for r in comparison.compare(jurisdiction, on) if r.level != "merged"]
+    rows = comparison.compare(jurisdiction, on)
     counts = comparison.counts(rows, on)
     counts["confirmed_this_year"] = sum(1 for r in rows if r.confirmed_years and year in r.confirmed_years)
     inspections = list(db.session.execute(

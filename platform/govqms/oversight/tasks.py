@@ -43,7 +43,7 @@ def export_comparison(job, jurisdiction_id: int, on: str, locale: str = "vi", **
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for row in rows:
-            values = [row.tenant.name, str(KIND_LABELS.get(row.tenant.kind, row.tenant.kind)), row.tenant.iso_edition,
+            values = [row.tenant.name, str(KIND_LABELS.get(row.tenant.kind, row.tenant.kind)), row.edition or "",
                       _day(row.declared_on), _day(row.certificate_expires), _day(row.last_audit),
                       _day(row.last_review), _day(row.next_external), row.actions_open, row.actions_overdue,
                       f"{row.objectives_on_track}/{row.objectives_total}",
@@ -105,7 +105,7 @@ def _title(kind: str, year: int) -> str:
 def _agency_table(figures) -> tuple[list[str], list[list]]:
     header = [_("Agency"), _("Edition"), _("Declared on"), _("Last internal audit"), _("Last management review"),
               _("Overdue actions"), _("Overall level")]
-    body = [[r.tenant.name, r.tenant.iso_edition, _day(r.declared_on), _day(r.last_audit), _day(r.last_review),
+    body = [[r.tenant.name, r.edition or "", _day(r.declared_on), _day(r.last_audit), _day(r.last_review),
              r.actions_overdue, str(LEVEL_LABELS[r.level])] for r in figures.rows]
     return header, body
 

@@ -38,7 +38,7 @@ def overview():
     rows = comparison.compare(g.jurisdiction, on)
     args = comparison.clean_filters(request.args)
     page = ListPage(comparison.filtered(rows, args), page_number(), PER_PAGE)
-    levels_chart = charts.levels_over_time([r.tenant.id for r in rows if r.level != "merged"], on)
+    levels_chart = charts.levels_over_time([r.tenant.id for r in rows], on)
     return render_template("oversight/overview.html", jurisdiction=g.jurisdiction, page=page, total=len(rows),
                            levels_chart=levels_chart, check_bars=charts.distribution_by_check(rows, RULES),
                            counts=comparison.counts(rows, on), history=comparison.history(g.jurisdiction, on),

@@ -1,4 +1,8 @@
-"""Service results and satisfaction: entry, monthly series, and the import from one-stop-shop exports."""
+"""Service results and satisfaction: entry, the monthly listing, and the import from one-stop-shop exports.
+
+The rates and totals shown elsewhere (dashboard, export, review, oversight) come from
+``govqms.objectives.valuation``.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +16,7 @@ from govqms.core.imports import ImportRefused, RowError, cells, header_labels, m
 from govqms.documents.services import today
 from govqms.extensions import db
 from govqms.performance.columns import HEADERS
-from govqms.performance.models import SatisfactionSurvey, ServiceResult, on_time_rate, satisfaction_rate
+from govqms.performance.models import ServiceResult
 
 #: The fields of an import, as the interface names them.
 FIELDS = {
@@ -124,21 +128,6 @@ def import_service_results(tenant_id: int, data: bytes, extension: str, mapping:
                 progress(total // 2 + done // 2, total)
     db.session.flush()
     return created, updated
-
-
-def month_series(tenant_id: int, year: int) -> dict[str, list[float | None]]:
-    """On-time and satisfaction rates for each month of *year*: two queries."""
-    services = {m: (e, o, late) for m, e, o, late in db.session.execute(
-        select(ServiceResult.month, func.sum(ServiceResult.resolved_early), func.sum(ServiceResult.resolved_on_time),
-               func.sum(ServiceResult.resolved_late))
-        .where(ServiceResult.tenant_id == tenant_id, ServiceResult.year == year).group_by(ServiceResult.month))}
-    surveys = {m: (r, s) for m, r, s in db.session.execute(
-        select(SatisfactionSurvey.month, SatisfactionSurvey.responses, SatisfactionSurvey.satisfied)
-        .where(SatisfactionSurvey.tenant_id == tenant_id, SatisfactionSurvey.year == year))}
-    return {
-        "on_time": [on_time_rate(*map(int, services[m])) if m in services else None for m in range(1, 13)],
-        "satisfaction": [satisfaction_rate(*surveys[m]) if m in surveys else None for m in range(1, 13)],
-    }
 
 
 def results_of_year(tenant_id: int, year: int):

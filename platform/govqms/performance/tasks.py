@@ -9,12 +9,13 @@ from openpyxl.styles import Font
 
 from govqms.core.imports import ImportRefused
 from govqms.core.storage import get_storage
+from govqms.documents.services import today
 from govqms.extensions import db
 from govqms.jobs.services import task
 from govqms.objectives import rules
 from govqms.objectives import services as objectives
+from govqms.objectives.valuation import valuate
 from govqms.performance import services
-from govqms.performance.models import on_time_rate
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -51,7 +52,8 @@ def export_year(job, tenant_id: int, year: int, locale: str = "vi") -> None:
                       _("Achievement"), _("Status"), _("Reason")])
         _bold(sheet)
         objective_list = objectives.objectives_of_year(tenant_id, year)
-        judgements = objectives.judge_all(tenant_id, objective_list)[1]
+        valued = valuate([tenant_id], year, today())[tenant_id]
+        judgements = valued.judgements()
         for objective in objective_list:
             j = judgements[objective.id]
             sheet.append([objective.statement, objective.indicator, objective.unit.name if objective.unit else "",
@@ -62,9 +64,9 @@ def export_year(job, tenant_id: int, year: int, locale: str = "vi") -> None:
         results.append([_("Month"), _("Received"), _("Resolved early"), _("Resolved on time"), _("Resolved late"),
                         _("Pending"), _("On-time rate (%)")])
         _bold(results)
-        for month, received, early, on_time, late, pending, _rows in services.results_of_year(tenant_id, year):
-            results.append([f"{month:02d}/{year}", received, early, on_time, late, pending,
-                            on_time_rate(int(early), int(on_time), int(late))])
+        for month, figures in sorted(valued.results.items()):
+            results.append([f"{month:02d}/{year}", figures.received, figures.early, figures.on_time, figures.late,
+                            figures.pending, figures.on_time_rate])
     out = BytesIO()
     book.save(out)
     job.set_result(out.getvalue(), f"muc-tieu-ket-qua-{year}.xlsx" if locale == "vi" else f"objectives-{year}.xlsx",

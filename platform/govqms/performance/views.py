@@ -15,9 +15,11 @@ from govqms.core.permissions import Action
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import requires, workspace_blueprint, year_arg
+from govqms.documents.services import today
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.objectives import services as objectives
+from govqms.objectives.valuation import valuate
 from govqms.performance import charts, services
 from govqms.performance.models import SatisfactionSurvey, ServiceResult, on_time_rate, satisfaction_rate
 from govqms.performance.schemas import ServiceResultSchema, SurveySchema
@@ -180,11 +182,12 @@ def import_mapping(digest: str):
 def dashboard():
     year = year_arg()
     objective_list = objectives.objectives_of_year(g.tenant.id, year)
-    values, judgements = objectives.judge_all(g.tenant.id, objective_list)
-    series = services.month_series(g.tenant.id, year)
+    valued = valuate([g.tenant.id], year, today())[g.tenant.id]
+    judgements = valued.judgements()
+    series = valued.month_rates()
     at_risk = [o for o in objective_list if judgements[o.id].status != "on_track"]
     return render_template("performance/dashboard.html", year=year, objectives=objective_list,
-                           judgements=judgements, at_risk=at_risk,
+                           judgements=judgements, at_risk=at_risk, valued=valued,
                            on_time_chart=charts.month_chart(series["on_time"]),
                            satisfaction_chart=charts.month_chart(series["satisfaction"]), series=series)
 

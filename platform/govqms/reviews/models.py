@@ -18,6 +18,8 @@ class ManagementReview(TenantScoped, Timestamps, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     meeting_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    #: the day the meeting was held; empty while it is only planned
+    held_on: Mapped[dt.date | None] = mapped_column(Date)
     chair: Mapped[str] = mapped_column(String(255), nullable=False)
     attendees: Mapped[str] = mapped_column(Text, default="", nullable=False)
     #: the inputs as compiled from the records on ``inputs_compiled_on`` (a snapshot: later changes do not alter it)

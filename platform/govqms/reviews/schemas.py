@@ -13,3 +13,7 @@ class ReviewSchema(InputSchema):
 
 class NotesSchema(InputSchema):
     conclusion = TrimmedString(load_default="", validate=validate.Length(max=10000))
+
+
+class HeldSchema(InputSchema):
+    held_on = FormDate(required=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from govqms.audits.models import Audit, AuditStatus, Finding, FindingType
@@ -19,42 +20,32 @@ from govqms.improvement.services import action_counts
 from govqms.legal.models import LegalChange
 from govqms.legal.services import LegalStatus, status as legal_status
 from govqms.objectives import services as objectives
-from govqms.performance import services as performance
-from govqms.performance.models import on_time_rate, satisfaction_rate
+from govqms.objectives.valuation import AgencyValuation, valuate
 from govqms.reviews.models import ManagementReview
 
 SECTIONS = ("previous_actions", "changes", "objectives", "satisfaction", "service_results", "audits",
             "nonconformities", "risks", "resources", "improvement")
 
 
-def _objectives(tenant_id: int, year: int, on: dt.date) -> dict:
+def _objectives(tenant_id: int, year: int, valued: AgencyValuation) -> dict:
     items = objectives.objectives_of_year(tenant_id, year)
-    _, judgements = objectives.judge_all(tenant_id, items, on)
-    counts = {status: sum(1 for j in judgements.values() if j.status == status)
-              for status in ("on_track", "at_risk", "missed")}
-    return {"total": len(items), **counts,
+    judgements = valued.judgements()
+    return {"total": valued.objectives_total, **{str(k): n for k, n in valued.status_counts().items()},
             "items": [{"statement": o.statement, "target": f"{o.comparator} {o.target:g} {o.unit_of_measure}".strip(),
                        "latest": judgements[o.id].latest_value, "achievement": judgements[o.id].achievement,
-                       "status": judgements[o.id].status, "reason": judgements[o.id].reason} for o in items]}
+                       "status": judgements[o.id].status, "reason": judgements[o.id].reason}
+                      for o in items if o.id in judgements]}
 
 
-def _service(tenant_id: int, year: int) -> dict:
-    rows = performance.results_of_year(tenant_id, year)
-    totals = [sum(int(r[i] or 0) for r in rows) for i in range(1, 6)]
-    received, early, on_time, late, pending = totals
-    return {"received": received, "early": early, "on_time": on_time, "late": late, "pending": pending,
-            "on_time_rate": on_time_rate(early, on_time, late)}
+def _service(valued: AgencyValuation) -> dict:
+    service = valued.service
+    return {"received": service.received, "early": service.early, "on_time": service.on_time, "late": service.late,
+            "pending": service.pending, "on_time_rate": valued.on_time_rate}
 
 
-def _satisfaction(tenant_id: int, year: int) -> dict:
-    from govqms.performance.models import SatisfactionSurvey
-
-    responses, satisfied = db.session.execute(
-        select(func.coalesce(func.sum(SatisfactionSurvey.responses), 0),
-               func.coalesce(func.sum(SatisfactionSurvey.satisfied), 0))
-        .where(SatisfactionSurvey.tenant_id == tenant_id, SatisfactionSurvey.year == year)).one()
-    return {"responses": int(responses), "satisfied": int(satisfied),
-            "rate": satisfaction_rate(int(responses), int(satisfied))}
+def _satisfaction(valued: AgencyValuation) -> dict:
+    return {"responses": valued.satisfaction.responses, "satisfied": valued.satisfaction.satisfied,
+            "rate": valued.satisfaction_rate}
 
 
 def _audits(tenant_id: int, year: int) -> dict:
@@ -115,22 +106,29 @@ def _risks(tenant_id: int) -> dict:
 
 def compile_inputs(tenant_id: int, year: int, meeting_on: dt.date, on: dt.date | None = None) -> dict:
     on = on or today()
+    valued = valuate([tenant_id], year, on)[tenant_id]
     return {
         "compiled_on": on.isoformat(),
         "year": year,
         "previous_actions": _previous_actions(tenant_id, year, meeting_on, on),
         "changes": _changes(tenant_id, year, on),
-        "objectives": _objectives(tenant_id, year, on),
-        "satisfaction": _satisfaction(tenant_id, year),
-        "service_results": _service(tenant_id, year),
+        "objectives": _objectives(tenant_id, year, valued),
+        "satisfaction": _satisfaction(valued),
+        "service_results": _service(valued),
         "audits": _audits(tenant_id, year),
         "nonconformities": _nonconformities(tenant_id, year, on),
         "risks": _risks(tenant_id),
     }
 
 
+class ReviewRefused(ValueError):
+    """The step is not allowed for the review as it stands."""
+
+
 def create_review(tenant_id: int, *, year: int, meeting_on: dt.date, chair: str, attendees: str) -> ManagementReview:
+    """A review recorded with a meeting day that has passed was held that day; a later one is planned."""
     review = ManagementReview(tenant_id=tenant_id, year=year, meeting_on=meeting_on, chair=chair, attendees=attendees,
+                              held_on=meeting_on if meeting_on <= today() else None,
                               inputs=compile_inputs(tenant_id, year, meeting_on), inputs_compiled_on=today(),
                               notes={})
     db.session.add(review)
@@ -145,8 +143,23 @@ def recompile(review: ManagementReview) -> ManagementReview:
     return review
 
 
-def confirm_effectiveness(review: ManagementReview, user_id: int) -> ManagementReview:
-    review.effectiveness_confirmed, review.confirmed_by_id, review.confirmed_on = True, user_id, today()
+def hold(review: ManagementReview, held_on: dt.date) -> ManagementReview:
+    """Record that the planned meeting took place on *held_on* (not a day still to come)."""
+    if review.held_on is not None:
+        raise ReviewRefused(_l("This management review is already recorded as held."))
+    if held_on > today():
+        raise ReviewRefused(_l("A meeting cannot be recorded as held on a day still to come."))
+    review.held_on = held_on
+    db.session.flush()
+    return review
+
+
+def confirm_effectiveness(review: ManagementReview, user_id: int, on: dt.date | None = None) -> ManagementReview:
+    """The head confirms the QMS effective for the review's year, at or after the meeting."""
+    on = on or today()
+    if review.held_on is None or review.held_on > on:
+        raise ReviewRefused(_l("The effectiveness can be confirmed once the management review has been held."))
+    review.effectiveness_confirmed, review.confirmed_by_id, review.confirmed_on = True, user_id, on
     db.session.flush()
     return review
 

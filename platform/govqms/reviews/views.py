@@ -22,7 +22,7 @@ from govqms.improvement.schemas import ActionSchema
 from govqms.jobs.services import enqueue
 from govqms.reviews import services
 from govqms.reviews.models import ManagementReview
-from govqms.reviews.schemas import NotesSchema, ReviewSchema
+from govqms.reviews.schemas import HeldSchema, NotesSchema, ReviewSchema
 
 bp = workspace_blueprint("reviews", __name__, "/reviews")
 
@@ -127,11 +127,32 @@ def decision(review_id: int):
     return redirect(url_for(".detail", review_id=review_id))
 
 
+@bp.route("/<int:review_id>/held", methods=["POST"])
+@requires(Permission.REVIEWS_MANAGE)
+def held(review_id: int):
+    review = _review_or_404(review_id)
+    form = request.form.to_dict()
+    try:
+        services.hold(review, HeldSchema().load(form)["held_on"])
+    except ValidationError as err:
+        return _page(review, first_errors(err.messages), form, 400)
+    except services.ReviewRefused as err:
+        flash(str(err), "danger")
+        return redirect(url_for(".detail", review_id=review_id))
+    db.session.commit()
+    flash(_("The management review is recorded as held."), "success")
+    return redirect(url_for(".detail", review_id=review_id))
+
+
 @bp.route("/<int:review_id>/confirm", methods=["POST"])
 @requires(Permission.REVIEWS_CONFIRM)
 def confirm(review_id: int):
     review = _review_or_404(review_id)
-    services.confirm_effectiveness(review, current_user.id)
+    try:
+        services.confirm_effectiveness(review, current_user.id)
+    except services.ReviewRefused as err:
+        flash(str(err), "danger")
+        return redirect(url_for(".detail", review_id=review_id))
     db.session.commit()
     flash(_("The effectiveness of the QMS for %(year)s is confirmed.", year=review.year), "success")
     return redirect(url_for(".detail", review_id=review_id))

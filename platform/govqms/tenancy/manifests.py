@@ -20,7 +20,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from govqms.core.schemas import InputSchema
 
 from govqms.core.permissions import OversightRoleKind, TenantRole
-from govqms.tenancy.models import IsoEdition, JurisdictionLevel, TenantKind
+from govqms.tenancy.models import JurisdictionLevel, TenantKind
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]*$", error=_l("Use lowercase letters, digits and dashes."))
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
@@ -184,8 +184,7 @@ class TenantEntry(_Strict):
     slug = fields.String(required=True, validate=[validate.Length(max=64), SLUG])
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
     kind = fields.String(required=True, validate=one_of([k.value for k in TenantKind]))
-    iso_edition = fields.String(load_default=IsoEdition.ISO_2015.value,
-                                validate=one_of([e.value for e in IsoEdition]))
+    established_on = fields.Date(load_default=None, format="%Y-%m-%d")
     units = fields.List(fields.Nested(UnitEntry), load_default=None)
     accounts = fields.List(fields.Nested(AccountEntry), load_default=list)
     merged_into = fields.String(load_default=None, validate=SLUG)

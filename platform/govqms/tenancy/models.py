@@ -133,9 +133,12 @@ class Tenant(Timestamps, Base):
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     kind: Mapped[str] = mapped_column(String(40), nullable=False)
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id", ondelete="RESTRICT"), index=True)
-    iso_edition: Mapped[str] = mapped_column(String(4), default=IsoEdition.ISO_2015, nullable=False)
+    #: the day the agency came into being (its records before are history of its predecessors);
+    #: unknown for agencies provisioned without it: taken as always existing
+    established_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default=TenantStatus.ACTIVE, nullable=False)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id", ondelete="RESTRICT"), index=True)
+    #: the agency's last day is the day before (its end date): judged like any other agency until then
     merged_on: Mapped[dt.date | None] = mapped_column(Date)
 
     jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="tenants")
@@ -151,6 +154,13 @@ class Tenant(Timestamps, Base):
     @property
     def writable(self) -> bool:
         return self.status == TenantStatus.ACTIVE
+
+    def exists_on(self, day: dt.date) -> bool:
+        """Whether the agency existed on *day*: established by then and not yet merged or archived."""
+        if self.status == TenantStatus.ARCHIVED:
+            return False
+        return (self.established_on is None or self.established_on <= day) and (
+            self.merged_on is None or day < self.merged_on)
 
     def __str__(self) -> str:
         return self.name

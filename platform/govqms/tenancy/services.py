@@ -109,9 +109,11 @@ def subtree_tenants_query(jurisdiction: Jurisdiction):
 
 
 def in_scope_on(as_of: dt.date):
-    """SQL condition: the agency counts on *as_of* (active, or merged only after that day)."""
-    return or_(Tenant.status == TenantStatus.ACTIVE,
-               and_(Tenant.status == TenantStatus.MERGED, Tenant.merged_on > as_of))
+    """SQL condition: the agency existed on *as_of* (established by then, and active or merged only after
+    that day); the same test as :meth:`Tenant.exists_on`."""
+    return and_(or_(Tenant.established_on.is_(None), Tenant.established_on <= as_of),
+                or_(Tenant.status == TenantStatus.ACTIVE,
+                    and_(Tenant.status == TenantStatus.MERGED, Tenant.merged_on > as_of)))
 
 
 # --- units --------------------------------------------------------------------------------

@@ -87,6 +87,14 @@ def _diff(obj: Any, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     return {k: (getattr(obj, k), v) for k, v in values.items() if getattr(obj, k) != v}
 
 
+def _tenant_values(entry: dict) -> dict[str, Any]:
+    """The agency's fields a manifest sets; an establishment date left out keeps the one recorded."""
+    values = {"name": entry["name"], "kind": entry["kind"]}
+    if entry["established_on"] is not None:
+        values["established_on"] = entry["established_on"]
+    return values
+
+
 def _describe(diff: dict[str, tuple[Any, Any]]) -> str:
     return ", ".join(f"{k}: {old!r} → {new!r}" for k, (old, new) in diff.items())
 
@@ -147,7 +155,7 @@ def plan(manifests: ManifestSet) -> SyncPlan:
         if tenant is None:
             add(Change("create", "tenant", slug, entry["name"]))
         else:
-            diff = _diff(tenant, {"name": entry["name"], "kind": entry["kind"], "iso_edition": entry["iso_edition"]})
+            diff = _diff(tenant, _tenant_values(entry))
             if tenant.jurisdiction.code != manifest.jurisdiction["code"]:
                 diff["jurisdiction"] = (tenant.jurisdiction.code, manifest.jurisdiction["code"])
             add(Change("update" if diff else "unchanged", "tenant", slug, _describe(diff)))
@@ -241,7 +249,7 @@ def apply(sync_plan: SyncPlan, *, invite: bool = True) -> SyncResult:
     for manifest, _, entry in manifests.tenants():
         tenant = state.tenants.get(entry["slug"])
         jurisdiction = state.jurisdictions[manifest.jurisdiction["code"]]
-        values = {"name": entry["name"], "kind": entry["kind"], "iso_edition": entry["iso_edition"]}
+        values = _tenant_values(entry)
         if tenant is None:
             tenant = Tenant(slug=entry["slug"], jurisdiction=jurisdiction, **values)
             db.session.add(tenant)
