@@ -87,6 +87,42 @@ def test_demo_agencies_show_every_compliance_state(app, demo, system_scope):
     assert {"green", "red"} <= levels  # the province shows agencies in order and agencies with gaps
 
 
+def test_demo_figures_come_from_the_records_on_any_day(app, demo, system_scope):
+    """The 2026 report's "on the 2015 edition" is the count of agencies whose declaration (or
+    certificate) in force says 2015; on 15/02/2025 the departments merged on 01/03/2025 are judged
+    like the others, and the 2024 report includes them while leaving out the agencies of 2025."""
+    import datetime as dt
+
+    from govqms.conformity.models import Certificate, Declaration
+    from govqms.documents.services import today
+    from govqms.extensions import db
+    from govqms.oversight import comparison, report
+    from govqms.tenancy.models import Jurisdiction, Tenant
+
+    province = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == "khanh-hoa"))
+    day = report.situation_day(today().year)
+    existing = [t for t in db.session.scalars(select(Tenant).where(Tenant.jurisdiction_id == province.id))
+                if t.exists_on(day)]
+    on_2015 = 0
+    for tenant in existing:  # counted by hand: the latest declaration or certificate in force that day
+        found = [(d.decided_on, d.edition) for d in db.session.scalars(select(Declaration).where(
+            Declaration.tenant_id == tenant.id, Declaration.archived_at.is_(None), Declaration.decided_on <= day))]
+        found += [(c.issued_on, c.edition) for c in db.session.scalars(select(Certificate).where(
+            Certificate.tenant_id == tenant.id, Certificate.issued_on <= day, Certificate.expires_on >= day,
+            Certificate.ended_on.is_(None)))]
+        on_2015 += bool(found) and max(found)[1] == "2015"
+    figures = report.figures(province, today().year)
+    assert figures.counts["on_2015"] == on_2015 and figures.counts["in_scope"] == len(existing)
+
+    rows = {r.tenant.slug: r for r in comparison.compare(province, dt.date(2025, 2, 15))}
+    for merged in ("kh-so-tttt", "kh-so-ldtbxh", "kh-so-khdt"):
+        assert rows[merged].level in {"green", "amber", "red"}
+    assert "kh-phuong-nha-trang" not in rows and "kh-so-nnmt" not in rows  # established in 2025
+    slugs_2024 = {r.tenant.slug for r in report.figures(province, 2024).rows}
+    assert {"kh-so-tttt", "kh-so-ldtbxh", "kh-so-khdt"} <= slugs_2024
+    assert "kh-phuong-nha-trang" not in slugs_2024
+
+
 def test_demo_schedule_feed_validates(app, demo):
     """The province's iCalendar feed parses with the icalendar library and holds the demo schedule."""
     import re
