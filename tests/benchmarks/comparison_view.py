@@ -46,16 +46,18 @@ def generate(agencies: int, years: int, seed: int = 2026) -> dict[str, int]:
     db.session.add(OversightRole(user_id=overseer.id, jurisdiction_id=province.id, role="overseer"))
     kinds = ["health", "justice", "finance", "construction", "labour", "home_affairs", "commune"]
     tenants = [Tenant(slug=f"bench-{i}", name=f"Cơ quan thử nghiệm {i:03}", kind=kinds[i % len(kinds)],
-                      jurisdiction=province, iso_edition="2015" if i % 9 else "2008") for i in range(agencies)]
+                      jurisdiction=province) for i in range(agencies)]
     db.session.add_all(tenants)
     db.session.flush()
     rows: dict[type, list[dict]] = {model: [] for model in (
         Audit, ManagementReview, Declaration, AdminProcedure, Nonconformity, Action, Objective, ServiceResult,
         SatisfactionSurvey)}
-    for tenant in tenants:
+    for i, tenant in enumerate(tenants):
         t = tenant.id
-        rows[Declaration].append({"tenant_id": t, "decision_number": f"{t}/QĐ", "decided_on": dt.date(first_year, 3, 1),
-                                  "edition": tenant.iso_edition})
+        declared = dt.date(first_year, 3, 1)
+        rows[Declaration].append({"tenant_id": t, "decision_number": f"{t}/QĐ", "decided_on": declared,
+                                  "edition": "2015" if i % 9 else "2008", "dost_notified_on": declared,
+                                  "posted_on": declared, "published_on": declared})
         rows[AdminProcedure].extend({"tenant_id": t, "code": f"TTHC-{k}", "name": f"Thủ tục {k}"} for k in range(30))
         for year in range(first_year, now.year + 1):
             last_month = 12 if year < now.year else now.month
@@ -65,9 +67,13 @@ def generate(agencies: int, years: int, seed: int = 2026) -> dict[str, int]:
                                     "planned_start": held, "planned_end": held, "actual_start": held,
                                     "actual_end": held, "status": "reported", "clauses": [], "unit_ids": [],
                                     "process_ids": [], "team_ids": []})
-                rows[ManagementReview].append({"tenant_id": t, "year": year, "meeting_on": held + dt.timedelta(days=30),
+                meeting = held + dt.timedelta(days=30)
+                confirmed = rng.random() < 0.8 and meeting <= now
+                rows[ManagementReview].append({"tenant_id": t, "year": year, "meeting_on": meeting,
+                                               "held_on": meeting if meeting <= now else None,
                                                "chair": "Giám đốc", "inputs": {}, "notes": {},
-                                               "effectiveness_confirmed": rng.random() < 0.8})
+                                               "effectiveness_confirmed": confirmed,
+                                               "confirmed_on": meeting if confirmed else None})
             for month in range(1, last_month + 1):
                 received = rng.randint(50, 400)
                 late = rng.randint(0, 5)
@@ -88,7 +94,8 @@ def generate(agencies: int, years: int, seed: int = 2026) -> dict[str, int]:
                                             "status": "closed" if year < now.year else "open"})
                 rows[Action].append({"tenant_id": t, "description": f"Hành động {k}",
                                      "due_on": found + dt.timedelta(days=60),
-                                     "status": "done" if year < now.year else "open"})
+                                     "status": "done" if year < now.year else "open",
+                                     "done_on": found + dt.timedelta(days=50) if year < now.year else None})
     counts = {}
     for model, values in rows.items():
         if values:

@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -40,6 +41,7 @@ from govqms.tenancy.models import Jurisdiction, JurisdictionLevel
 TRANSITION_DEADLINE = dt.date(2021, 6, 30)
 #: A certificate runs three years: surveillance audits in years 1 and 2, then recertification.
 SURVEILLANCES_PER_CYCLE = 2
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 #: How many records a check lists and links (the count in its reason covers them all).
 RECORDS_SHOWN = 20
 
@@ -151,10 +153,8 @@ def _d(day: dt.date | None) -> str:
 
 
 def _end_of(day: dt.date) -> dt.datetime:
-    """The last instant of *day* in Vietnam, to compare with timestamps."""
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), ZoneInfo("Asia/Ho_Chi_Minh"))
+    """The end of *day* in Vietnam (midnight after it), to compare with timestamps."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), VIETNAM)
 
 
 # --- gathering facts: a fixed number of queries for any number of agencies ----------------------

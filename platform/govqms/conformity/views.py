@@ -103,13 +103,18 @@ def certificate():
                  lambda data: db.session.add(Certificate(tenant_id=g.tenant.id, **data)))
 
 
-@bp.route("/certificates/<int:certificate_id>/audits", methods=["POST"])
-@requires(Action.REVIEWS_MANAGE)
-def external_audit(certificate_id: int):
+def _certificate_or_404(certificate_id: int) -> Certificate:
     found = db.session.scalar(select(Certificate).where(Certificate.id == certificate_id,
                                                         Certificate.tenant_id == g.tenant.id))
     if found is None:
         abort(404)
+    return found
+
+
+@bp.route("/certificates/<int:certificate_id>/audits", methods=["POST"])
+@requires(Action.REVIEWS_MANAGE)
+def external_audit(certificate_id: int):
+    found = _certificate_or_404(certificate_id)
     return _save(ExternalAuditSchema(), "certificates", lambda data: services.record_external_audit(found, **data))
 
 
@@ -117,10 +122,7 @@ def external_audit(certificate_id: int):
 @requires(Action.REVIEWS_MANAGE)
 def end_certificate(certificate_id: int):
     """Mark a certificate withdrawn or not renewed, from a day: certification becomes history."""
-    found = db.session.scalar(select(Certificate).where(Certificate.id == certificate_id,
-                                                        Certificate.tenant_id == g.tenant.id))
-    if found is None:
-        abort(404)
+    found = _certificate_or_404(certificate_id)
     if found.ended_on is not None:
         flash(_("This certificate is already marked as ended."), "warning")
         return redirect(url_for(".index") + "#certificates")
