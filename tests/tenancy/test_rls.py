@@ -107,3 +107,42 @@ def test_scope_setting_is_transaction_local(app, backend, world):
                 assert conn.scalar(sa.text("select count(*) from unit")) > 0
             with conn.begin():
                 assert conn.scalar(sa.text("select count(*) from unit")) == 0
+
+
+def test_an_overseer_of_thousands_of_agencies_costs_one_hashed_lookup_per_row(pg, world):
+    """3,000 visible agencies: the right rows, the policy planned as a hash built once per statement
+    (not the id list parsed again for each row), and the ORM's own wall sends one array parameter."""
+    jurisdiction = pg.scalar(sa.text("select jurisdiction_id from tenant where id = :t"), {"t": world.tenant_ids["a1"]})
+    ids = list(pg.scalars(sa.text(
+        "insert into tenant (slug, name, kind, jurisdiction_id, status, created_at, updated_at) "
+        "select 'bulk-' || i, 'Xã ' || i, 'commune', :j, 'active', now(), now() from generate_series(1, 3000) i "
+        "returning id"), {"j": jurisdiction}))
+    apply_database_scope(pg, TenantScope.system())
+    pg.execute(sa.text("insert into unit (tenant_id, code, name, created_at, updated_at) "
+                       "select id, 'VP', 'Văn phòng', now(), now() from tenant where slug like 'bulk-%'"))
+    apply_database_scope(pg, TenantScope.readonly([*ids, world.tenant_ids["a1"]]))
+    visible = set(pg.scalars(sa.text("select distinct tenant_id from unit")))
+    assert visible == {*ids, world.tenant_ids["a1"]}  # not a2, not b1
+    plan = "\n".join(pg.scalars(sa.text("explain select count(*) from unit")))
+    assert "hashed SubPlan" in plan, plan
+
+
+def test_the_orm_scope_is_one_array_parameter_on_postgresql(app, backend, world):
+    from govqms.core.tenancy import scoped
+    from govqms.extensions import db
+    from govqms.tenancy.models import Unit
+
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    with app.app_context(), scoped(TenantScope.readonly(list(world.tenant_ids.values()))):
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            units = db.session.scalars(sa.select(Unit)).all()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert {u.tenant_id for u in units} == set(world.tenant_ids.values())
+    sql, parameters = next((s, p) for s, p in statements if "FROM unit" in s)
+    assert "= ANY (" in sql and len(parameters) == 1, sql

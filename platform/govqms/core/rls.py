@@ -15,8 +15,13 @@ a separate role (see deploy/postgresql-roles.sql).
 from __future__ import annotations
 
 ALL = "coalesce(current_setting('app.all_tenants', true), '') = 'on'"
+#: The visible tenants as an uncorrelated sub-select: PostgreSQL parses the setting once per
+#: statement and probes a hash of it for each row ("hashed SubPlan"), so a row costs the same for
+#: an overseer of 5,000 agencies as for one agency. (``= any(string_to_array(…))`` parsed the list
+#: again for every row: 84 s instead of 67 ms for 300,000 rows and 5,000 agencies.)
 VISIBLE = (
-    f"({ALL} or {{col}} = any (string_to_array(nullif(current_setting('app.tenant_ids', true), ''), ',')::integer[]))"
+    f"({ALL} or {{col}} in (select unnest(string_to_array(nullif(current_setting('app.tenant_ids', true), ''), "
+    "',')::integer[])))"
 )
 WRITABLE = f"({ALL} or {{col}} = nullif(current_setting('app.write_tenant_id', true), '')::integer)"
 
@@ -67,6 +72,12 @@ def activity_insert_statements(table: str = "activity_entry") -> list[str]:
         f"drop policy if exists tenant_insert on {table}",
         f"create policy tenant_insert on {table} for insert with check (tenant_id is null or {writable})",
     ]
+
+
+def select_policy_statements(table: str, column: str = "tenant_id") -> list[str]:
+    """Replace a table's read policy with the current :data:`VISIBLE` (migration 0014)."""
+    return [f"drop policy if exists tenant_select on {table}",
+            f"create policy tenant_select on {table} for select using {VISIBLE.format(col=column)}"]
 
 
 def drop_statements(table: str) -> list[str]:

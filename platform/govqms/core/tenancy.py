@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, event, text
+from sqlalchemy import ARRAY, ForeignKey, ForeignKeyConstraint, Integer, any_, event, text, type_coerce
 from sqlalchemy.orm import (
     Mapped, ORMExecuteState, Session, declared_attr, mapped_column, scoped_session, with_loader_criteria,
 )
@@ -148,10 +148,16 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
     scope = current_scope()
     if scope.visible is None:
         return
-    visible = tuple(sorted(scope.visible))
+    if state.session.get_bind().dialect.name == "postgresql":
+        # one array parameter, however many agencies an overseer sees: an IN list of thousands of
+        # parameters costs its planning on every statement
+        visible_ids = sorted(scope.visible)
+        criteria = lambda cls: cls.tenant_id == any_(type_coerce(visible_ids, ARRAY(Integer)))  # noqa: E731
+    else:
+        visible = tuple(sorted(scope.visible))
+        criteria = lambda cls: cls.tenant_id.in_(visible)  # noqa: E731
     options = [
-        with_loader_criteria(entity, lambda cls: cls.tenant_id.in_(visible),
-                             include_aliases=True, propagate_to_loaders=True)
+        with_loader_criteria(entity, criteria, include_aliases=True, propagate_to_loaders=True)
         for entity in (TenantScoped, *_extra_filtered)
     ]
     state.statement = state.statement.options(*options)

@@ -30,14 +30,21 @@ def code_taken(tenant_id: int, code: str, except_id: int | None = None) -> bool:
     return db.session.scalar(query) > 0
 
 
-def save(procedure: AdminProcedure, *, code: str, name: str, field: str, work_procedure_id: int | None):
+def save(procedure: AdminProcedure, *, code: str, name: str, field: str, work_procedure_id: int | None,
+         flush: bool = True):
+    """Write a procedure; an import passes ``flush=False`` and flushes its rows in batches."""
     procedure.code, procedure.name, procedure.field = code, name, field
     procedure.work_procedure_id = work_procedure_id
     procedure.search_key = fold(f"{code} {name} {field}")
     if procedure.id is None:
         db.session.add(procedure)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return procedure
+
+
+#: Rows an import writes per flush: one multi-row INSERT for them and one for their activity entries.
+IMPORT_BATCH = 1000
 
 
 def list_query(tenant_id: int, q: str | None, field: str | None, uncovered: bool, archived: bool):
@@ -80,7 +87,7 @@ def import_catalogue(tenant_id: int, data: bytes, extension: str) -> tuple[int, 
     if errors:
         raise ImportRefused(sorted(errors, key=lambda e: (e.row, e.column)))
     created = updated = 0
-    for _, row in good:
+    for done, (_, row) in enumerate(good, start=1):
         procedure = existing.get(row["code"])
         if procedure is None:
             procedure, created = AdminProcedure(tenant_id=tenant_id), created + 1
@@ -88,5 +95,8 @@ def import_catalogue(tenant_id: int, data: bytes, extension: str) -> tuple[int, 
             updated += 1
             procedure.archived_at = None
         save(procedure, code=row["code"], name=row["name"], field=row["field"],
-             work_procedure_id=documents.get(row["work_procedure"]) if row["work_procedure"] else None)
+             work_procedure_id=documents.get(row["work_procedure"]) if row["work_procedure"] else None, flush=False)
+        if done % IMPORT_BATCH == 0:
+            db.session.flush()
+    db.session.flush()
     return created, updated
