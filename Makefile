@@ -44,9 +44,10 @@ test: install-test
 smoke: install-test
 	$(BIN)/python -m pytest -q tests/deploy $(PYTEST_ARGS)
 
-# Figures, not assertions: the comparison view for a generated province on PostgreSQL.
+# Figures, not assertions: a generated nation on PostgreSQL, in process and over HTTP on gunicorn;
+# the last line printed is one JSON object (tests/benchmarks/scale.py).
 benchmark: install-test
-	$(BIN)/python -m tests.benchmarks.comparison_view $(BENCHMARK_ARGS)
+	$(BIN)/python -m tests.benchmarks.scale $(BENCHMARK_ARGS)
 
 # Extract the strings, merge them into the catalogues, compile. Commit the .po and .mo files.
 translations: install-test

@@ -74,6 +74,19 @@ def log_format(env: str) -> str:
     return chosen
 
 
+def engine_options(database_url: str) -> dict:
+    """``GOVQMS_DATABASE_POOLER=pgbouncer``: PostgreSQL behind pgbouncer in transaction mode, where a
+    server-side prepared statement may land on another server connection: psycopg prepares none.
+    (The tenant scope is a transaction-local ``set_config``, so it needs nothing more.)"""
+    pooler = os.environ.get("GOVQMS_DATABASE_POOLER") or "none"
+    if pooler not in {"none", "pgbouncer"}:
+        raise ConfigError(f"GOVQMS_DATABASE_POOLER must be none or pgbouncer, got {pooler!r}")
+    options: dict = {"pool_pre_ping": True}
+    if pooler == "pgbouncer" and database_url.startswith("postgresql"):
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 def load_config(instance_path: Path) -> dict:
     env = os.environ.get("GOVQMS_ENV", "development")
     if env not in {"development", "production", "testing"}:
@@ -87,7 +100,7 @@ def load_config(instance_path: Path) -> dict:
         "LOG_FORMAT": log_format(env),
         "SECRET_KEY": _secret_key(env, instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "REDIS_URL": os.environ.get("GOVQMS_REDIS_URL") or None,
         "JOB_QUEUE": os.environ.get("GOVQMS_JOB_QUEUE", "govqms"),
         # A failed job is tried again after each of these delays (seconds): backoff, then it fails.

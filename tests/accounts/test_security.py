@@ -89,3 +89,16 @@ def test_trusted_proxy_gives_the_client_address_to_throttling(monkeypatch, backe
 def test_favicon_served_locally(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+
+
+def test_behind_pgbouncer_no_statement_is_prepared(monkeypatch, tmp_path):
+    from govqms.config import ConfigError, load_config
+
+    monkeypatch.setenv("GOVQMS_DATABASE_URL", "postgresql://app@db/govqms")
+    assert "connect_args" not in load_config(tmp_path)["SQLALCHEMY_ENGINE_OPTIONS"]
+    monkeypatch.setenv("GOVQMS_DATABASE_POOLER", "pgbouncer")
+    options = load_config(tmp_path)["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"] == {"prepare_threshold": None} and options["pool_pre_ping"]
+    monkeypatch.setenv("GOVQMS_DATABASE_POOLER", "odyssey")
+    with pytest.raises(ConfigError, match="GOVQMS_DATABASE_POOLER"):
+        load_config(tmp_path)
