@@ -302,6 +302,10 @@ def _rollback(request, app, world):
     """
     from govqms.extensions import db
 
+    from govqms.core.cache import cache
+
+    with app.app_context():
+        cache().clear()  # a record a test writes without the ORM renews no agency's version
     if request.node.get_closest_marker("committed"):
         yield
         return

@@ -65,6 +65,9 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
     tenancy.install()
     activity.install()
+    from govqms.tenancy import versions
+
+    versions.install()
 
     from govqms import cli
 

@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from govqms.core.db import AwareDateTime, Base, Timestamps
@@ -35,6 +35,10 @@ class DataCall(RequestFields, Timestamps, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdiction.id", ondelete="RESTRICT"), index=True,
                                                  nullable=False)
+
+    def __standing_tenants__(self):
+        """The agencies whose compliance a change of this call (its deadline, its withdrawal) touches."""
+        return select(DataCallReply.tenant_id).where(DataCallReply.call_id == self.id)
 
 
 class ReplyState(StrEnum):

@@ -13,6 +13,7 @@ from rq import cron
 #: (task, cron expression): what runs by itself, and when.
 SCHEDULE = [
     ("compliance.snapshot", "15 17 * * *"),      # 00:15: every agency's status for the day, for the trends
+    ("oversight.warm_standings", "20 17 * * *"), # 00:20: today's comparison rows cached before the morning
     ("maintenance.cleanup", "0 19 * * *"),       # 02:00: expired links, old downloads, interrupted emails
     ("notifications.reminders", "0 0 * * *"),    # 07:00: reminders of what comes due, and escalations
     ("notifications.digest", "30 0 * * *"),      # 07:30: the daily digest for those who chose it

@@ -2,29 +2,41 @@
 
 Everything is loaded for all agencies at once: the compliance engine's facts, and the year's
 objectives, measurements, service results and surveys grouped by agency, so the page costs the
-same number of queries for 10 agencies as for 300.
+same number of queries for 10 agencies as for 300; and each agency's standing is cached under its
+version, so what did not change is not computed again.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from dataclasses import dataclass
+import hashlib
+import sys
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
 
+from flask import current_app
+from flask_babel import get_locale
 from sqlalchemy import select
 
+from govqms.compliance import engine
 from govqms.compliance.engine import RULES, Check, Level, Result, evaluate
-
-RULE_KEYS = {key for key, _label, _rule in RULES}
+from govqms.core.cache import cache
 from govqms.core.text import sort_key
 from govqms.documents.services import today
 from govqms.extensions import db
+from govqms.objectives import valuation
 from govqms.objectives.valuation import valuate
 from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus
 from govqms.tenancy.services import in_scope_on, subtree_tenants_query
+from govqms.tenancy.versions import BUMPED
+
+RULE_KEYS = {key for key, _label, _rule in RULES}
 
 
 @dataclass
 class Row:
-    tenant: Tenant
+    tenant: Tenant | None  # None in the cache: the row is joined to the agency loaded by the request
     level: str  # a compliance Level
     checks: dict[str, Check]
     last_audit: dt.date | None = None
@@ -60,21 +72,71 @@ def history(jurisdiction: Jurisdiction, on: dt.date) -> list[Tenant]:
 
 
 def compare(jurisdiction: Jurisdiction, on: dt.date | None = None) -> list[Row]:
+    """Every agency of *jurisdiction* that existed on *on*, with its standing that day.
+
+    Each agency's standing is cached under its ``standing_version`` (renewed by any write of its
+    records), the day, the language and the rules' code, so it is computed once and shared by every
+    overseer and level that shows it; only the agencies missing from the cache are computed, all
+    together in a fixed number of queries."""
     on = on or today()
     tenants = list(db.session.scalars(agencies_in_scope(jurisdiction, on)))
-    ids = [t.id for t in tenants]
+    keys = {t.id: standing_key(t, on) for t in tenants}
+    writing = db.session.info.get(BUMPED, False)  # this transaction changed agencies: compute, keep nothing
+    found = {} if writing else cache().get_many(list(keys.values()))
+    missing = [t for t in tenants if keys[t.id] not in found]
+    if missing and not writing:
+        with _computing(jurisdiction.id, on):
+            found.update(cache().get_many([keys[t.id] for t in missing]))  # another thread may have done it
+            missing = [t for t in tenants if keys[t.id] not in found]
+            computed = _standings([t.id for t in missing], on)
+            cache().set_many({keys[tenant_id]: row for tenant_id, row in computed.items()})
+    else:
+        computed = _standings([t.id for t in missing], on)
+    found.update({keys[tenant_id]: row for tenant_id, row in computed.items()})
+    return [replace(found[keys[t.id]], tenant=t) for t in tenants]
+
+
+#: The code the standings are computed by: a deployment that changes a rule never reads rows cached
+#: by the code before it.
+CODE_VERSION = hashlib.sha256(b"".join(
+    Path(module.__file__).read_bytes() for module in (engine, valuation, sys.modules[__name__]))).hexdigest()[:12]
+
+
+def standing_key(tenant: Tenant, on: dt.date) -> str:
+    return (f"standing:{CODE_VERSION}:{tenant.id}:{tenant.standing_version}:{on.isoformat()}:{get_locale()}:"
+            f"{current_app.config.get('COMPLIANCE_DUE_SOON_DAYS', 30)}")
+
+
+_locks: dict[tuple, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def _computing(jurisdiction_id: int, on: dt.date):
+    """One thread of this process computes a jurisdiction's missing standings at a time; the others
+    wait and find them in the cache (a morning rush of overseers costs one computation)."""
+    key = (jurisdiction_id, on, str(get_locale()))
+    with _locks_guard:
+        lock = _locks.setdefault(key, threading.Lock())
+    with lock:
+        yield
+
+
+def _standings(ids: list[int], on: dt.date) -> dict[int, Row]:
+    """The standing of each agency on *on* (a row without its tenant), computed together."""
+    if not ids:
+        return {}
     statuses = evaluate(ids, on)
     valuations = valuate(ids, on.year, on)  # as the agencies' own pages value them
-    rows = []
-    for tenant in tenants:
-        status = statuses[tenant.id]
-        checks = {c.rule: c for c in status.checks}
-        valued = valuations[tenant.id]
-        row = Row(tenant, status.level, checks, objectives_total=valued.objectives_total,
+    rows = {}
+    for tenant_id in ids:
+        status = statuses[tenant_id]
+        valued = valuations[tenant_id]
+        row = Row(None, status.level, {c.rule: c for c in status.checks}, objectives_total=valued.objectives_total,
                   objectives_on_track=valued.objectives_on_track, on_time_rate=valued.on_time_rate,
                   satisfaction_rate=valued.satisfaction_rate)
         _add_facts(row, status.facts, on)
-        rows.append(row)
+        rows[tenant_id] = row
     return rows
 
 

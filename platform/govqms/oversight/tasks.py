@@ -1,4 +1,4 @@
-"""Jobs of the oversight views: the comparison as a spreadsheet."""
+"""Jobs of the oversight views: the comparison as a spreadsheet, the yearly reports, the morning's cache."""
 from __future__ import annotations
 
 import datetime as dt
@@ -180,3 +180,17 @@ def yearly_report(job, jurisdiction_id: int, year: int, kind: str = "annual", fm
         job.progress(3, 4, _("Saving"))
     name = "bao-cao-nam" if kind == "annual" else "tong-hop-kiem-tra"
     job.set_result(out.getvalue(), f"{name}-{jurisdiction.code}-{year}.{extension}", mimetype)
+
+
+@task("oversight.warm_standings", system=True)
+def warm_standings(job) -> None:
+    """Compute today's standing of every agency in the default language, after midnight, so the
+    morning's first overseer reads the comparison from the cache instead of computing it."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    roots = list(db.session.scalars(select(Jurisdiction).where(Jurisdiction.parent_id.is_(None))))
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "vi")):
+        for done, root in enumerate(roots, start=1):
+            comparison.compare(root)
+            job.progress(done, len(roots))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
@@ -140,6 +141,9 @@ class Tenant(Timestamps, Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id", ondelete="RESTRICT"), index=True)
     #: the agency's last day is the day before (its end date): judged like any other agency until then
     merged_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: a new random token whenever a record of the agency changes (tenancy.versions): what is computed
+    #: from its records (its standing in the comparison) is cached under it and never goes stale
+    standing_version: Mapped[str | None] = mapped_column(String(32), default=lambda: uuid.uuid4().hex)
 
     jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="tenants")
     merged_into: Mapped["Tenant | None"] = relationship(remote_side=[id], back_populates="predecessors")
