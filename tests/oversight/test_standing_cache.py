@@ -166,3 +166,40 @@ def test_the_morning_job_fills_the_cache(app, world, system_scope, computed):
     assert warmed >= 1
     comparison.compare(_province(db, world))  # in the default language, as the job computed it
     assert len(computed) == warmed
+
+
+def test_the_rows_of_the_page_are_rendered_once_per_standing(world, login_as, system_scope, monkeypatch):
+    from govqms.audits.models import Audit
+    from govqms.extensions import db
+    from govqms.oversight import views
+
+    rendered: list[str] = []
+    real = views.get_template_attribute
+
+    def counting(template, name):
+        macro = real(template, name)
+
+        def call(row, *args):
+            rendered.append(row.tenant.slug)
+            return macro(row, *args)
+        return call
+
+    monkeypatch.setattr(views, "get_template_attribute", counting)
+    client = login_as("p1_overseer")
+
+    def table(page):
+        return page.text.split('data-testid="comparison"', 1)[1].split("</table>", 1)[0]
+
+    first = client.get(f"/o/{world.p1}/")
+    assert sorted(rendered) == ["a1", "a1", "a2", "a2"]  # a row and a heatmap row each
+    again = client.get(f"/o/{world.p1}/")
+    assert len(rendered) == 4 and table(again) == table(first)  # joined from the cache, the same HTML
+    held = dt.date.today() - dt.timedelta(days=2)
+    db.session.add(Audit(tenant_id=world.tenant_ids["a2"], year=held.year, title="x", planned_start=held,
+                         planned_end=held, actual_start=held, actual_end=held, status="reported", clauses=[],
+                         unit_ids=[], process_ids=[], team_ids=[]))
+    db.session.commit()
+    after = client.get(f"/o/{world.p1}/")
+    assert sorted(rendered[4:]) == ["a2", "a2"]  # only the agency that changed
+    row = table(after).split('<tr data-agency="a2"', 1)[1].split("</tr>", 1)[0]
+    assert held.strftime("%d/%m/%Y") in row

@@ -2,19 +2,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULES
+from govqms.core.cache import cache
 from govqms.core.permissions import Action
 from govqms.core.web import ListPage, oversight_blueprint, page_number, requires, year_arg
 from govqms.documents.services import today
+from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.oversight import charts, comparison
 from govqms.tenancy.models import KIND_LABELS
+from govqms.tenancy.versions import BUMPED
 
 bp = oversight_blueprint("oversight", __name__)
 PER_PAGE = 100
@@ -31,6 +36,33 @@ def _as_of_date(source=None) -> dt.date:
         return today()
 
 
+@dataclass(frozen=True)
+class Fragments:
+    row: Markup
+    heat: Markup
+
+
+def fragments(rows: list[comparison.Row], on: dt.date, labels: dict) -> dict[int, Fragments]:
+    """Each shown agency's row of the comparison and of the heatmap, rendered once per standing and
+    cached under its key (the same inputs: the agency's version, the day, the language, the code)."""
+    keys = {row.tenant.id: "html:" + comparison.standing_key(row.tenant, on) for row in rows}
+    writing = db.session.info.get(BUMPED, False)
+    found = {} if writing else cache().get_many(list(keys.values()))
+    rendered = {}
+    row_macro = get_template_attribute("oversight/_rows.html", "comparison_row")
+    heat_macro = get_template_attribute("oversight/_rows.html", "heatmap_row")
+    for row in rows:
+        if keys[row.tenant.id] not in found:
+            rendered[keys[row.tenant.id]] = (
+                str(row_macro(row, labels["RULES"], labels["RESULT_LABELS"], labels["LEVEL_LABELS"],
+                              labels["KIND_LABELS"])),
+                str(heat_macro(row, labels["RULES"], labels["RESULT_LABELS"])))
+    if rendered and not writing:
+        cache().set_many(rendered)
+    found.update(rendered)
+    return {tenant_id: Fragments(Markup(found[key][0]), Markup(found[key][1])) for tenant_id, key in keys.items()}
+
+
 @bp.route("/")
 @requires(Action.OVERSIGHT_VIEW)
 def overview():
@@ -39,16 +71,17 @@ def overview():
     args = comparison.clean_filters(request.args)
     page = ListPage(comparison.filtered(rows, args), page_number(), PER_PAGE)
     levels_chart = charts.levels_over_time([r.tenant.id for r in rows], on)
+    # translated once here, not once per cell of the heatmap
+    labels = {"RULES": [(key, str(label), rule) for key, label, rule in RULES],
+              "RESULT_LABELS": {k: str(v) for k, v in RESULT_LABELS.items()},
+              "LEVEL_LABELS": {k: str(v) for k, v in LEVEL_LABELS.items()},
+              "KIND_LABELS": {k: str(v) for k, v in KIND_LABELS.items()}}
     return render_template("oversight/overview.html", jurisdiction=g.jurisdiction, page=page, total=len(rows),
                            levels_chart=levels_chart, check_bars=charts.distribution_by_check(rows, RULES),
                            counts=comparison.counts(rows, on), history=comparison.history(g.jurisdiction, on),
                            rollup=comparison.rollup(g.jurisdiction, rows, on),
                            on=on, args=args, kinds=sorted({r.tenant.kind for r in rows}),
-                           # translated once here, not once per cell of the heatmap
-                           RULES=[(key, str(label), rule) for key, label, rule in RULES],
-                           RESULT_LABELS={k: str(v) for k, v in RESULT_LABELS.items()},
-                           LEVEL_LABELS={k: str(v) for k, v in LEVEL_LABELS.items()},
-                           KIND_LABELS={k: str(v) for k, v in KIND_LABELS.items()})
+                           fragments=fragments(page.items, on, labels), **labels)
 
 
 @bp.route("/export", methods=["POST"])
