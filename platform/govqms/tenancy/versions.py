@@ -33,7 +33,8 @@ def changed_tenants(session: Session) -> set[int]:
             if obj.id is not None and (obj in session.new or obj in session.deleted or session.is_modified(obj)):
                 found.add(obj.id)
         elif hasattr(obj, "__standing_tenants__") and (obj in session.new or session.is_modified(obj)):
-            found.update(session.scalars(obj.__standing_tenants__()))
+            with session.no_autoflush:
+                found.update(session.scalars(obj.__standing_tenants__()))
     return found
 
 
@@ -41,6 +42,7 @@ def _bump(session: Session, flush_context) -> None:
     ids = changed_tenants(session)
     if not ids:
         return
+    # one statement, the ids in order: two transactions renewing the same agencies lock them alike
     session.connection().execute(update(Tenant.__table__).where(Tenant.__table__.c.id.in_(sorted(ids)))
                                  .values(standing_version=uuid.uuid4().hex))
     session.info[BUMPED] = True
