@@ -146,3 +146,17 @@ def test_the_orm_scope_is_one_array_parameter_on_postgresql(app, backend, world)
     assert {u.tenant_id for u in units} == set(world.tenant_ids.values())
     sql, parameters = next((s, p) for s, p in statements if "FROM unit" in s)
     assert "= ANY (" in sql and len(parameters) == 1, sql
+
+
+def test_in_ids_is_one_array_parameter_on_postgresql_and_a_list_on_sqlite(backend):
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from govqms.core.db import in_ids
+    from govqms.tenancy.models import Unit
+
+    statement = sa.select(Unit.id).where(in_ids(Unit.tenant_id, range(5000)))
+    on_postgresql = statement.compile(dialect=postgresql.dialect())
+    assert "= ANY (" in str(on_postgresql) and len(on_postgresql.params) == 1
+    assert list(on_postgresql.params.values())[0] == list(range(5000))
+    on_sqlite = statement.compile(dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True})
+    assert " IN (" in str(on_sqlite)

@@ -29,6 +29,7 @@ from govqms.conformity.models import Certificate, Consultant, Declaration, Decla
 from govqms.datacalls.models import DataCall, DataCallReply
 from govqms.documents.models import Document, DocumentReview, DocumentStatus, Revision
 from govqms.documents.services import add_months, today
+from govqms.core.db import in_ids
 from govqms.extensions import db
 from govqms.improvement.models import Action, Nonconformity
 from govqms.inspections.models import REPORT_WITHIN_MONTHS, Inspection, InspectionPlan, InspectionStatus
@@ -169,18 +170,18 @@ def gather(tenant_ids: list[int], on: dt.date, due_soon_days: int = 30) -> dict[
     until = _end_of(on)
     for tenant_id, audit_id, ended in db.session.execute(
             select(Audit.tenant_id, Audit.id, func.coalesce(Audit.actual_end, Audit.actual_start))
-            .where(Audit.tenant_id.in_(ids), Audit.status == AuditStatus.REPORTED, Audit.archived_at.is_(None))):
+            .where(in_ids(Audit.tenant_id, ids), Audit.status == AuditStatus.REPORTED, Audit.archived_at.is_(None))):
         facts[tenant_id].audits.append((audit_id, ended))
     for tenant_id, review_id, held, year, confirmed, confirmed_on in db.session.execute(
             select(ManagementReview.tenant_id, ManagementReview.id, ManagementReview.held_on,
                    ManagementReview.year, ManagementReview.effectiveness_confirmed, ManagementReview.confirmed_on)
-            .where(ManagementReview.tenant_id.in_(ids))):
+            .where(in_ids(ManagementReview.tenant_id, ids))):
         facts[tenant_id].reviews.append((review_id, held, year, (confirmed_on or held) if confirmed else None))
     in_force: dict[int, tuple[int, dt.date]] = {}
     for row in db.session.execute(
             select(Declaration.tenant_id, Declaration.id, Declaration.decided_on, Declaration.edition,
                    Declaration.dost_notified_on, Declaration.posted_on, Declaration.published_on)
-            .where(Declaration.tenant_id.in_(ids), Declaration.archived_at.is_(None))
+            .where(in_ids(Declaration.tenant_id, ids), Declaration.archived_at.is_(None))
             .order_by(Declaration.decided_on, Declaration.id)):
         facts[row[0]].declarations.append(tuple(row[1:]))
         if row[2] <= on:
@@ -189,23 +190,23 @@ def gather(tenant_ids: list[int], on: dt.date, due_soon_days: int = 30) -> dict[
     if declared:
         in_scope = and_(DeclarationProcedure.tenant_id == AdminProcedure.tenant_id,
                         DeclarationProcedure.procedure_id == AdminProcedure.id,
-                        DeclarationProcedure.declaration_id.in_([d for d, _ in declared]))
+                        in_ids(DeclarationProcedure.declaration_id, [d for d, _ in declared]))
         current = and_(AdminProcedure.created_at < until,
                        or_(AdminProcedure.archived_at.is_(None), AdminProcedure.archived_at >= until))
         for tenant_id, count in db.session.execute(
                 select(AdminProcedure.tenant_id, func.count()).where(
-                    AdminProcedure.tenant_id.in_(list(in_force)), current,
+                    in_ids(AdminProcedure.tenant_id, list(in_force)), current,
                     ~select(DeclarationProcedure.id).where(in_scope).exists())
                 .group_by(AdminProcedure.tenant_id)):
             facts[tenant_id].undeclared_procedures = count
         for tenant_id, count in db.session.execute(
                 select(AdminProcedure.tenant_id, func.count()).join(DeclarationProcedure, in_scope)
-                .where(AdminProcedure.tenant_id.in_(list(in_force)), AdminProcedure.archived_at < until)
+                .where(in_ids(AdminProcedure.tenant_id, list(in_force)), AdminProcedure.archived_at < until)
                 .group_by(AdminProcedure.tenant_id)):
             facts[tenant_id].withdrawn_procedures = count
     for tenant_id, change_id, effective, applied in db.session.execute(
             select(LegalChange.tenant_id, LegalChange.id, LegalChange.effective_on, LegalChange.qms_updated_on)
-            .where(LegalChange.tenant_id.in_(ids), LegalChange.archived_at.is_(None))):
+            .where(in_ids(LegalChange.tenant_id, ids), LegalChange.archived_at.is_(None))):
         facts[tenant_id].legal_changes.append((change_id, effective, applied))
     for row in db.session.execute(
             select(Inspection.tenant_id, Inspection.id, Jurisdiction.level, Inspection.minutes_on,
@@ -213,7 +214,7 @@ def gather(tenant_ids: list[int], on: dt.date, due_soon_days: int = 30) -> dict[
                    Inspection.status)
             .join(InspectionPlan, InspectionPlan.id == Inspection.plan_id)
             .join(Jurisdiction, Jurisdiction.id == InspectionPlan.jurisdiction_id)
-            .where(Inspection.tenant_id.in_(ids), Inspection.minutes_on <= on)):
+            .where(in_ids(Inspection.tenant_id, ids), Inspection.minutes_on <= on)):
         inspection_id, level, minutes, due = row[1], row[2], row[3], row[4]
         facts[row[0]].inspections.append(
             (inspection_id, level, minutes, due or add_months(minutes, REPORT_WITHIN_MONTHS), *row[5:]))
@@ -226,7 +227,7 @@ def gather(tenant_ids: list[int], on: dt.date, due_soon_days: int = 30) -> dict[
         .scalar_subquery())
     for tenant_id, nc_id, due in db.session.execute(
             select(Nonconformity.tenant_id, Nonconformity.id, Nonconformity.due_on)
-            .where(Nonconformity.tenant_id.in_(ids), Nonconformity.due_on.is_not(None),
+            .where(in_ids(Nonconformity.tenant_id, ids), Nonconformity.due_on.is_not(None),
                    Nonconformity.found_on <= on,
                    or_(Nonconformity.closed_on.is_(None), Nonconformity.closed_on > on),
                    or_(Nonconformity.verified_on.is_(None), Nonconformity.verified_on > on),
@@ -235,7 +236,7 @@ def gather(tenant_ids: list[int], on: dt.date, due_soon_days: int = 30) -> dict[
         facts[tenant_id].nonconformities.append((nc_id, due))
     for tenant_id, action_id, due, corrective in db.session.execute(
             select(Action.tenant_id, Action.id, Action.due_on, Action.nonconformity_id.is_not(None))
-            .where(Action.tenant_id.in_(ids), or_(Action.done_on.is_(None), Action.done_on > on))
+            .where(in_ids(Action.tenant_id, ids), or_(Action.done_on.is_(None), Action.done_on > on))
             .order_by(Action.due_on, Action.id)):
         f = facts[tenant_id]
         (f.corrective_actions if corrective else f.other_actions).append((action_id, due))
@@ -243,20 +244,20 @@ def gather(tenant_ids: list[int], on: dt.date, due_soon_days: int = 30) -> dict[
     for row in db.session.execute(
             select(Certificate.tenant_id, Certificate.id, Certificate.issued_on, Certificate.expires_on,
                    Certificate.ended_on, Certificate.end_reason, Certificate.edition)
-            .where(Certificate.tenant_id.in_(ids), Certificate.issued_on <= on)):
+            .where(in_ids(Certificate.tenant_id, ids), Certificate.issued_on <= on)):
         facts[row[0]].certificates.append(tuple(row[1:]))
     for tenant_id, certificate_id, kind, held in db.session.execute(
             select(ExternalAudit.tenant_id, ExternalAudit.certificate_id, ExternalAudit.kind, ExternalAudit.held_on)
-            .where(ExternalAudit.tenant_id.in_(ids), ExternalAudit.held_on <= on)):
+            .where(in_ids(ExternalAudit.tenant_id, ids), ExternalAudit.held_on <= on)):
         facts[tenant_id].certificate_audits.setdefault(certificate_id, []).append((kind, held))
     for tenant_id, reply_id, deadline, submitted in db.session.execute(
             select(DataCallReply.tenant_id, DataCallReply.id, DataCall.deadline, DataCallReply.submitted_on)
             .join(DataCall, DataCall.id == DataCallReply.call_id)
-            .where(DataCallReply.tenant_id.in_(ids), DataCall.archived_at.is_(None), DataCall.sent_on <= on)):
+            .where(in_ids(DataCallReply.tenant_id, ids), DataCall.archived_at.is_(None), DataCall.sent_on <= on)):
         facts[tenant_id].data_calls.append((reply_id, deadline, submitted))
     for tenant_id, consultant_id, name, expires in db.session.execute(
             select(Consultant.tenant_id, Consultant.id, Consultant.name, Consultant.card_expires_on)
-            .where(Consultant.tenant_id.in_(ids), Consultant.archived_at.is_(None),
+            .where(in_ids(Consultant.tenant_id, ids), Consultant.archived_at.is_(None),
                    Consultant.card_expires_on.is_not(None))):
         facts[tenant_id].consultants.append((consultant_id, name, expires))
     return facts
@@ -268,7 +269,7 @@ def _documents(facts: dict[int, Facts], ids: list[int], on: dt.date, until: dt.d
     if on == today():
         for tenant_id, document_id, due in db.session.execute(
                 select(Document.tenant_id, Document.id, Document.next_review_on)
-                .where(Document.tenant_id.in_(ids), Document.status == DocumentStatus.EFFECTIVE,
+                .where(in_ids(Document.tenant_id, ids), Document.status == DocumentStatus.EFFECTIVE,
                        Document.next_review_on.is_not(None))):
             facts[tenant_id].documents.append((document_id, due))
         return
@@ -280,7 +281,7 @@ def _documents(facts: dict[int, Facts], ids: list[int], on: dt.date, until: dt.d
         DocumentReview.reviewed_on <= on).scalar_subquery())
     for tenant_id, document_id, interval, issued_on, reviewed_on in db.session.execute(
             select(Document.tenant_id, Document.id, Document.review_interval_months, issued, reviewed)
-            .where(Document.tenant_id.in_(ids), or_(Document.obsolete_on.is_(None), Document.obsolete_on > on))):
+            .where(in_ids(Document.tenant_id, ids), or_(Document.obsolete_on.is_(None), Document.obsolete_on > on))):
         if issued_on is not None:
             base = max(issued_on, reviewed_on) if reviewed_on else issued_on
             facts[tenant_id].documents.append((document_id, add_months(base, interval)))

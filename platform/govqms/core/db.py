@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import ARRAY, Boolean, DateTime, Integer, MetaData, any_, bindparam, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 # Every constraint gets a stable name, so autogenerate and batch mode on SQLite see changes.
@@ -74,3 +76,25 @@ def _sqlite_connect(dbapi_connection, connection_record):
 def _sqlite_begin(connection):
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN")
+
+
+class in_ids(ColumnElement):
+    """``column IN ids`` for a set of ids of any size: one array parameter on PostgreSQL
+    (``column = ANY(:ids)``), so a statement over 5,000 agencies is planned like one over 5, and
+    the usual expanding list elsewhere."""
+
+    type = Boolean()
+    inherit_cache = False  # the ids are values, not structure: such statements are compiled anew
+
+    def __init__(self, column, ids):
+        self.column, self.ids = column, sorted(set(ids))
+
+
+@compiles(in_ids)
+def _in_ids_default(element: in_ids, compiler, **kw) -> str:
+    return compiler.process(element.column.in_(element.ids), **kw)
+
+
+@compiles(in_ids, "postgresql")
+def _in_ids_postgresql(element: in_ids, compiler, **kw) -> str:
+    return compiler.process(element.column == any_(bindparam(None, element.ids, type_=ARRAY(Integer))), **kw)

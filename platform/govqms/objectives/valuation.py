@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, select
 
+from govqms.core.db import in_ids
 from govqms.extensions import db
 from govqms.objectives import rules
 from govqms.objectives.models import Measurement, Objective, Source
@@ -142,7 +143,7 @@ def valuate(tenant_ids: Iterable[int], year: int, on: dt.date, *,
     if not ids:
         return {}
     last_month = months_begun(year, on)
-    which = [Objective.tenant_id.in_(ids), Objective.year == year]
+    which = [in_ids(Objective.tenant_id, ids), Objective.year == year]
     which.append(Objective.id.in_(list(objective_ids)) if objective_ids is not None
                  else Objective.archived_at.is_(None))
     objectives = db.session.execute(
@@ -160,14 +161,14 @@ def valuate(tenant_ids: Iterable[int], year: int, on: dt.date, *,
             select(ServiceResult.tenant_id, ServiceResult.month, func.sum(ServiceResult.received),
                    func.sum(ServiceResult.resolved_early), func.sum(ServiceResult.resolved_on_time),
                    func.sum(ServiceResult.resolved_late), func.sum(ServiceResult.pending))
-            .where(ServiceResult.tenant_id.in_(ids), ServiceResult.year == year, ServiceResult.month <= last_month)
+            .where(in_ids(ServiceResult.tenant_id, ids), ServiceResult.year == year, ServiceResult.month <= last_month)
             .group_by(ServiceResult.tenant_id, ServiceResult.month)):
         out[tenant_id].results[month] = Results(int(received or 0), int(early or 0), int(on_time or 0),
                                                 int(late or 0), int(pending or 0))
     for tenant_id, month, responses, satisfied in db.session.execute(
             select(SatisfactionSurvey.tenant_id, SatisfactionSurvey.month, func.sum(SatisfactionSurvey.responses),
                    func.sum(SatisfactionSurvey.satisfied))
-            .where(SatisfactionSurvey.tenant_id.in_(ids), SatisfactionSurvey.year == year,
+            .where(in_ids(SatisfactionSurvey.tenant_id, ids), SatisfactionSurvey.year == year,
                    SatisfactionSurvey.month <= last_month)
             .group_by(SatisfactionSurvey.tenant_id, SatisfactionSurvey.month)):
         out[tenant_id].surveys[month] = Satisfaction(int(responses or 0), int(satisfied or 0))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from govqms.compliance.models import ComplianceSnapshot
+from govqms.core.db import in_ids
 from govqms.extensions import db
 
 WIDTH, HEIGHT = 720, 220
@@ -53,7 +54,7 @@ def levels_over_time(tenant_ids: list[int], on: dt.date, days: int = 60) -> Leve
     counts: dict[dt.date, dict[str, int]] = {}
     for day, level, n in db.session.execute(
             select(ComplianceSnapshot.day, ComplianceSnapshot.level, func.count())
-            .where(ComplianceSnapshot.tenant_id.in_(tenant_ids or [0]), ComplianceSnapshot.day.between(start, on))
+            .where(in_ids(ComplianceSnapshot.tenant_id, tenant_ids or [0]), ComplianceSnapshot.day.between(start, on))
             .group_by(ComplianceSnapshot.day, ComplianceSnapshot.level)):
         counts.setdefault(day, {})[level] = n
     peak = max([sum(c.values()) for c in counts.values()] + [1])
