@@ -3,6 +3,7 @@ levels over time from the daily compliance snapshots, and the distribution of re
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -87,11 +88,12 @@ def distribution_by_check(rows, rules) -> list[CheckBar]:
     """For each check, the share of agencies by result, as a 100-wide horizontal bar."""
     bars = []
     total = len(rows) or 1
+    tally = Counter((key, r.checks[key].result) for r in rows for key, _label, _rule in rules)
     for key, label, _rule in rules:
         x = 0.0
         segments = []
         for result in RESULTS:
-            n = sum(1 for r in rows if r.checks[key].result == result)
+            n = tally[(key, result)]
             width = round(100 * n / total, 2)
             segments.append(Segment(result, x, 0, width, 1, n))
             x = round(x + width, 2)

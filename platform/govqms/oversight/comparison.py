@@ -12,7 +12,8 @@ import datetime as dt
 import hashlib
 import sys
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from flask import current_app
@@ -36,7 +37,8 @@ RULE_KEYS = {key for key, _label, _rule in RULES}
 
 @dataclass
 class Row:
-    tenant: Tenant | None  # None in the cache: the row is joined to the agency loaded by the request
+    #: the agency (AGENCY_COLUMNS); None in the cache: the row is joined to the agency the request loaded
+    tenant: Any
     level: str  # a compliance Level
     checks: dict[str, Check]
     last_audit: dt.date | None = None
@@ -59,10 +61,17 @@ class Row:
         return self.checks["certification"].due_on
 
 
+#: What a comparison row shows of its agency: plain columns (thousands of full ORM objects a request
+#: cost more than the rest of a cached page)
+AGENCY_COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.kind, Tenant.jurisdiction_id, Tenant.status,
+                  Tenant.established_on, Tenant.merged_on, Tenant.standing_version)
+
+
 def agencies_in_scope(jurisdiction: Jurisdiction, on: dt.date):
     """The agencies that existed on *on*: established by then, and not merged before (a merged agency
     is judged like any other until its merger)."""
-    return subtree_tenants_query(jurisdiction).where(in_scope_on(on)).order_by(Tenant.name)
+    return (subtree_tenants_query(jurisdiction).where(in_scope_on(on)).order_by(Tenant.name)
+            .with_only_columns(*AGENCY_COLUMNS))
 
 
 def history(jurisdiction: Jurisdiction, on: dt.date) -> list[Tenant]:
@@ -79,8 +88,9 @@ def compare(jurisdiction: Jurisdiction, on: dt.date | None = None) -> list[Row]:
     overseer and level that shows it; only the agencies missing from the cache are computed, all
     together in a fixed number of queries."""
     on = on or today()
-    tenants = list(db.session.scalars(agencies_in_scope(jurisdiction, on)))
-    keys = {t.id: standing_key(t, on) for t in tenants}
+    tenants = db.session.execute(agencies_in_scope(jurisdiction, on)).all()
+    suffix = _key_suffix(on)
+    keys = {t.id: f"standing:{CODE_VERSION}:{t.id}:{t.standing_version}:{suffix}" for t in tenants}
     writing = db.session.info.get(BUMPED, False)  # this transaction changed agencies: compute, keep nothing
     found = {} if writing else cache().get_many(list(keys.values()))
     missing = [t for t in tenants if keys[t.id] not in found]
@@ -93,7 +103,15 @@ def compare(jurisdiction: Jurisdiction, on: dt.date | None = None) -> list[Row]:
     else:
         computed = _standings([t.id for t in missing], on)
     found.update({keys[tenant_id]: row for tenant_id, row in computed.items()})
-    return [replace(found[keys[t.id]], tenant=t) for t in tenants]
+    return [_joined(found[keys[t.id]], t) for t in tenants]
+
+
+def _joined(row: Row, tenant) -> Row:
+    """The cached row with the agency loaded by this request (a shallow copy: the cached one stays
+    without it)."""
+    joined = Row.__new__(Row)
+    joined.__dict__.update(row.__dict__, tenant=tenant)
+    return joined
 
 
 #: The code the standings are computed by: a deployment that changes a rule never reads rows cached
@@ -102,9 +120,14 @@ CODE_VERSION = hashlib.sha256(b"".join(
     Path(module.__file__).read_bytes() for module in (engine, valuation, sys.modules[__name__]))).hexdigest()[:12]
 
 
-def standing_key(tenant: Tenant, on: dt.date) -> str:
-    return (f"standing:{CODE_VERSION}:{tenant.id}:{tenant.standing_version}:{on.isoformat()}:{get_locale()}:"
-            f"{current_app.config.get('COMPLIANCE_DUE_SOON_DAYS', 30)}")
+def _key_suffix(on: dt.date) -> str:
+    return f"{on.isoformat()}:{get_locale()}:{current_app.config.get('COMPLIANCE_DUE_SOON_DAYS', 30)}"
+
+
+def standing_key(tenant, on: dt.date) -> str:
+    """The cache key of an agency's standing on *on*: its version, the day, the language, the due-soon
+    window and the code that computes it."""
+    return f"standing:{CODE_VERSION}:{tenant.id}:{tenant.standing_version}:{_key_suffix(on)}"
 
 
 _locks: dict[tuple, threading.Lock] = {}
@@ -174,29 +197,34 @@ def rollup(jurisdiction: Jurisdiction, rows: list[Row], on: dt.date) -> list[Rol
         return []
     paths = dict(db.session.execute(select(Jurisdiction.id, Jurisdiction.path)
                                     .where(Jurisdiction.path.startswith(jurisdiction.path, autoescape=True))).all())
-    grouped: dict[int, list[Row]] = {child.id: [] for child in children}
-    for row in rows:
-        path = paths.get(row.tenant.jurisdiction_id, "")
+    child_of: dict[int, int] = {}  # every jurisdiction below to the child it lies under
+    for jurisdiction_id, path in paths.items():
         for child in children:
             if path.startswith(child.path):
-                grouped[child.id].append(row)
+                child_of[jurisdiction_id] = child.id
                 break
+    grouped: dict[int, list[Row]] = {child.id: [] for child in children}
+    for row in rows:
+        child_id = child_of.get(row.tenant.jurisdiction_id)
+        if child_id is not None:
+            grouped[child_id].append(row)
     return [Rollup(child, counts(grouped[child.id], on)) for child in children]
 
 
 def counts(rows: list[Row], on: dt.date) -> dict[str, int]:
-    """The figures at the top of the view (and of the yearly report)."""
-    return {
-        "in_scope": len(rows),
-        "declared": sum(1 for r in rows if r.declared_on is not None),
-        "on_2015": sum(1 for r in rows if r.edition == "2015"),
-        "audited_this_year": sum(1 for r in rows if r.last_audit and r.last_audit.year == on.year),
-        "reviewed_this_year": sum(1 for r in rows if r.last_review and r.last_review.year == on.year),
-        "with_overdue_actions": sum(1 for r in rows if r.checks["actions"].result == Result.OVERDUE),
-        "red": sum(1 for r in rows if r.level == Level.RED),
-        "amber": sum(1 for r in rows if r.level == Level.AMBER),
-        "green": sum(1 for r in rows if r.level == Level.GREEN),
-    }
+    """The figures at the top of the view (and of the yearly report), in one pass over the rows."""
+    out = dict.fromkeys(("in_scope", "declared", "on_2015", "audited_this_year", "reviewed_this_year",
+                         "with_overdue_actions", "red", "amber", "green"), 0)
+    out["in_scope"] = len(rows)
+    for r in rows:
+        out["declared"] += r.declared_on is not None
+        out["on_2015"] += r.edition == "2015"
+        out["audited_this_year"] += bool(r.last_audit and r.last_audit.year == on.year)
+        out["reviewed_this_year"] += bool(r.last_review and r.last_review.year == on.year)
+        out["with_overdue_actions"] += r.checks["actions"].result == Result.OVERDUE
+        if r.level in (Level.RED, Level.AMBER, Level.GREEN):
+            out[str(r.level)] += 1
+    return out
 
 
 # --- filters and order of the view (and of its export) ---------------------------------------
