@@ -331,7 +331,7 @@ def declaration(f: Facts, ctx: Context) -> Check:
                                 n=f.undeclared_procedures, date=_d(decided))))
         if f.withdrawn_procedures:
             parts.append(str(_l("%(n)s procedure(s) of that scope have been withdrawn since",
-                                n=f.withdrawn_procedures, date=_d(decided))))
+                                n=f.withdrawn_procedures)))
         return Check("declaration", Result.OVERDUE, str(_l("%(what)s: declare again.", what="; ".join(parts))),
                      ref, None, (ref,))
     missing = [str(label) for day, label in ((notified, _l("notify the DOST in writing")),
@@ -358,17 +358,16 @@ def edition(f: Facts, ctx: Context) -> Check:
     applied, ref = found
     if applied == "2015":
         return Check("edition", Result.OK, str(_l("Applies TCVN ISO 9001:2015 (%(record)s).",
-                                                  record=_REF_WORDS[ref[0]]())), ref, None, (ref,))
+                                                  record=_REF_WORDS[ref[0]])), ref, None, (ref,))
     result = ctx.judge_due(TRANSITION_DEADLINE)
     reason = (_l("On TCVN ISO 9001:2008 (%(record)s); the transition to 2015 was due by %(date)s.",
-                 record=_REF_WORDS[ref[0]](), date=_d(TRANSITION_DEADLINE)) if result == Result.OVERDUE else
+                 record=_REF_WORDS[ref[0]], date=_d(TRANSITION_DEADLINE)) if result == Result.OVERDUE else
               _l("On TCVN ISO 9001:2008 (%(record)s); move to 2015 by %(date)s.",
-                 record=_REF_WORDS[ref[0]](), date=_d(TRANSITION_DEADLINE)))
+                 record=_REF_WORDS[ref[0]], date=_d(TRANSITION_DEADLINE)))
     return Check("edition", result, str(reason), ref, TRANSITION_DEADLINE, (ref,))
 
 
-_REF_WORDS = {"declaration": lambda: _l("the declaration in force"),
-              "certificate": lambda: _l("the certificate in force")}
+_REF_WORDS = {"declaration": _l("the declaration in force"), "certificate": _l("the certificate in force")}
 
 
 def legal_changes(f: Facts, ctx: Context) -> Check:

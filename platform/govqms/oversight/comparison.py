@@ -90,7 +90,7 @@ def compare(jurisdiction: Jurisdiction, on: dt.date | None = None) -> list[Row]:
     on = on or today()
     tenants = db.session.execute(agencies_in_scope(jurisdiction, on)).all()
     suffix = _key_suffix(on)
-    keys = {t.id: f"standing:{CODE_VERSION}:{t.id}:{t.standing_version}:{suffix}" for t in tenants}
+    keys = {t.id: _key(t, suffix) for t in tenants}
     writing = db.session.info.get(BUMPED, False)  # this transaction changed agencies: compute, keep nothing
     found = {} if writing else cache().get_many(list(keys.values()))
     missing = [t for t in tenants if keys[t.id] not in found]
@@ -124,10 +124,14 @@ def _key_suffix(on: dt.date) -> str:
     return f"{on.isoformat()}:{get_locale()}:{current_app.config.get('COMPLIANCE_DUE_SOON_DAYS', 30)}"
 
 
+def _key(tenant, suffix: str) -> str:
+    return f"standing:{CODE_VERSION}:{tenant.id}:{tenant.standing_version}:{suffix}"
+
+
 def standing_key(tenant, on: dt.date) -> str:
     """The cache key of an agency's standing on *on*: its version, the day, the language, the due-soon
     window and the code that computes it."""
-    return f"standing:{CODE_VERSION}:{tenant.id}:{tenant.standing_version}:{_key_suffix(on)}"
+    return _key(tenant, _key_suffix(on))
 
 
 _locks: dict[tuple, threading.Lock] = {}
@@ -138,7 +142,7 @@ _locks_guard = threading.Lock()
 def _computing(jurisdiction_id: int, on: dt.date):
     """One thread of this process computes a jurisdiction's missing standings at a time; the others
     wait and find them in the cache (a morning rush of overseers costs one computation)."""
-    key = (jurisdiction_id, on, str(get_locale()))
+    key = (jurisdiction_id, str(get_locale()))  # not the day: the table stays as small as the jurisdictions
     with _locks_guard:
         lock = _locks.setdefault(key, threading.Lock())
     with lock:

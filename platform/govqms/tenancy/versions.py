@@ -38,7 +38,7 @@ def changed_tenants(session: Session) -> set[int]:
     return found
 
 
-def _bump(session: Session, flush_context) -> None:
+def _bump(session: Session, flush_context, instances) -> None:
     ids = changed_tenants(session)
     if not ids:
         return
@@ -56,7 +56,7 @@ def install(session_class=Session) -> None:
     if getattr(session_class, "_govqms_versions_installed", False):
         return
     # before_flush sees the objects with their pending changes (after_flush no longer knows them)
-    event.listen(session_class, "before_flush", lambda session, context, instances: _bump(session, context))
+    event.listen(session_class, "before_flush", _bump)
     event.listen(session_class, "after_commit", _forget)
     event.listen(session_class, "after_rollback", _forget)
     session_class._govqms_versions_installed = True
