@@ -3,13 +3,15 @@
 
 Keys carry what the value was computed from (versions, the day, the language), so a key is never
 invalidated: a change makes new keys, and old ones expire. A cache that cannot be reached is a miss,
-never an error: pages compute what they need and say nothing.
+never an error: pages compute what they need and say nothing, and the cache is not asked again
+for half a minute.
 """
 from __future__ import annotations
 
 import logging
 import pickle
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -48,25 +50,38 @@ class MemoryCache:
             self._data.clear()
 
 
+#: after a failure, Redis is left alone this long: an outage costs one timeout, not one per request
+RETRY_AFTER_SECONDS = 30
+
+
 class RedisCache:
     def __init__(self, url: str, prefix: str = "govqms:cache:"):
         from redis import Redis
 
         self.prefix = prefix
         self.client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+        self.resting_until = 0.0
+
+    def _failed(self, err: Exception) -> None:
+        log.warning("cache unavailable: %s", type(err).__name__)
+        self.resting_until = time.monotonic() + RETRY_AFTER_SECONDS
+
+    @property
+    def resting(self) -> bool:
+        return time.monotonic() < self.resting_until
 
     def get_many(self, keys: list[str]) -> dict[str, Any]:
-        if not keys:
+        if not keys or self.resting:
             return {}
         try:
             raw = self.client.mget([self.prefix + key for key in keys])
         except Exception as err:  # noqa: BLE001 (any failure of the cache is a miss)
-            log.warning("cache unavailable: %s", type(err).__name__)
+            self._failed(err)
             return {}
         return {key: pickle.loads(value) for key, value in zip(keys, raw) if value is not None}
 
     def set_many(self, values: dict[str, Any]) -> None:
-        if not values:
+        if not values or self.resting:
             return
         try:
             pipe = self.client.pipeline(transaction=False)
@@ -74,7 +89,7 @@ class RedisCache:
                 pipe.set(self.prefix + key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), ex=TTL_SECONDS)
             pipe.execute()
         except Exception as err:  # noqa: BLE001
-            log.warning("cache unavailable: %s", type(err).__name__)
+            self._failed(err)
 
     def clear(self) -> None:
         try:
