@@ -74,11 +74,13 @@ class Backend:
     drop: callable = None
 
 
-def create_postgres_database() -> Backend:
-    name = f"govqms_test_{uuid.uuid4().hex[:10]}"
+def create_postgres_database(existing: str | None = None) -> Backend:
+    """A new database (or, for the benchmark's ``--reuse``, one kept from an earlier run)."""
+    name = existing or f"govqms_test_{uuid.uuid4().hex[:10]}"
     engine = _pg_admin_engine()
     with engine.connect() as conn:
-        conn.execute(sa.text(f'create database "{name}"'))
+        if not existing:
+            conn.execute(sa.text(f'create database "{name}"'))
         exists = conn.scalar(sa.text("select 1 from pg_roles where rolname = :r"), {"r": APP_ROLE})
         if not exists:
             conn.execute(sa.text(f"create role {APP_ROLE} login nosuperuser nobypassrls nocreatedb nocreaterole"))

@@ -385,6 +385,8 @@ def main() -> None:
     parser.add_argument("--mixed-seconds", type=float, default=20)
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5, help="in-process runs of the comparison")
+    parser.add_argument("--keep", action="store_true", help="keep the database and print its name (for profiling)")
+    parser.add_argument("--reuse", metavar="DATABASE", help="measure a database kept by --keep instead of generating one")
     args = parser.parse_args()
 
     import tempfile
@@ -397,22 +399,25 @@ def main() -> None:
 
     result: dict = {key: None for key in KEYS}
     result.update(province_agencies=args.agencies, national_agencies=max(args.agencies, args.national_agencies))
-    backend = create_postgres_database()
+    backend = create_postgres_database(args.reuse)
     web = None
     try:
-        migrate(backend.owner_url)
-        owner = create_app(test_config(backend.owner_url))
-        started = time.perf_counter()
-        with owner.app_context(), scoped(TenantScope.system()), acting_as(Actor(None, "benchmark")):
-            from govqms.extensions import db
+        if not args.reuse:
+            migrate(backend.owner_url)
+            owner = create_app(test_config(backend.owner_url))
+            started = time.perf_counter()
+            with owner.app_context(), scoped(TenantScope.system()), acting_as(Actor(None, "benchmark")):
+                from govqms.extensions import db
 
-            counts = generate(args.agencies, result["national_agencies"], args.years, args.documents)
-            with db.engine.begin() as conn:
-                grant_app_role(conn, APP_ROLE)
-                conn.execute(sa.text("analyze"))
-            db.engine.dispose()
-        print(f"generated {result['national_agencies']} agencies ({args.agencies} in the province), {args.years} "
-              f"years: {sum(counts.values())} rows in {time.perf_counter() - started:.0f} s", flush=True)
+                counts = generate(args.agencies, result["national_agencies"], args.years, args.documents)
+                with db.engine.begin() as conn:
+                    grant_app_role(conn, APP_ROLE)
+                    conn.execute(sa.text("analyze"))
+                db.engine.dispose()
+            print(f"generated {result['national_agencies']} agencies ({args.agencies} in the province), {args.years} "
+                  f"years: {sum(counts.values())} rows in {time.perf_counter() - started:.0f} s", flush=True)
+        else:
+            print(f"measuring the kept database {args.reuse} (the sizes given are not checked)", flush=True)
         load = os.getloadavg()
         print(f"load average before measuring: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores",
               flush=True)
@@ -440,7 +445,10 @@ def main() -> None:
     finally:
         if web is not None:
             web.stop()
-        backend.drop()
+        if args.keep or args.reuse:
+            print(f"database kept: --reuse {sa.engine.make_url(backend.owner_url).database}", flush=True)
+        else:
+            backend.drop()
     print(json.dumps(result))
 
 
