@@ -12,6 +12,8 @@ from tests.compliance.test_engine import populate
 
 def agencies_on(page) -> list[str]:
     """The agency slugs of the comparison table, in the order shown."""
+    if 'data-testid="comparison"' not in page.text:
+        return []
     table = page.text.split('data-testid="comparison"', 1)[1].split("</table>", 1)[0]
     return re.findall(r'<tr data-agency="([^"]+)"', table)
 
@@ -112,18 +114,94 @@ def test_same_queries_for_10_and_300_agencies(world, login_as, system_scope, cou
     assert len(agencies_on(client.get(url + "&page=3"))) == 100
 
 
+def rollup_of(page) -> dict[str, dict[str, int]]:
+    """The national view's totals: jurisdiction code -> {count key: number, level: number}."""
+    table = page.text.split('data-testid="rollup"', 1)[1].split("</table>", 1)[0]
+    out = {}
+    for code, row in re.findall(r'<tr data-jurisdiction="([^"]+)">(.*?)</tr>', table, re.S):
+        figures = {key: int(n) for key, n in re.findall(r'data-key="(\w+)">(\d+)<', row)}
+        figures.update({level: int(n) for level, n in re.findall(r'data-level="(\w+)"[^>]*>(\d+)<', row)})
+        out[code] = figures
+    return out
+
+
 def test_national_roll_up(world, login_as, system_scope):
+    """The nation reads its provinces' totals with a drill-down, not every agency one by one."""
     from govqms.extensions import db
 
     populate(db, world.tenant_ids["b1"])
     db.session.commit()
     page = login_as("national_overseer").get("/o/vn/")
-    rollup = page.text.split('data-testid="rollup"', 1)[1].split("</table>", 1)[0]
-    assert "Tỉnh Một" in rollup and "Tỉnh Hai" in rollup
-    assert sorted(agencies_on(page)) == ["a1", "a2", "b1"]
-    assert count(page, "declared") == 1
+    rollup = rollup_of(page)
+    assert set(rollup) == {world.p1, world.p2}
+    assert rollup[world.p1]["in_scope"] == 2 and rollup[world.p1]["declared"] == 0  # a1, a2 (a_old merged)
+    assert rollup[world.p2]["in_scope"] == 1 and rollup[world.p2]["declared"] == 1
+    assert sum(rollup[world.p2][level] for level in ("red", "amber", "green")) == 1
+    assert agencies_on(page) == []  # no agency lies directly under the nation
+    assert count(page, "in-scope") == 3 and count(page, "declared") == 1
+    assert f'href="/o/{world.p2}/?on=' in page.text  # drill-down, at the same date
+    assert 'data-testid="check-distribution"' in page.text
     assert login_as("p1_overseer").get("/o/vn/").status_code == 404
     assert login_as("p1_overseer").get(f"/o/{world.p2}/").status_code == 404
+
+
+def test_national_totals_follow_a_write_of_one_agency(world, login_as, system_scope):
+    """A province's totals are cached under its agencies' versions: a write in one agency shows at
+    once, the other province's totals are read from the cache."""
+    from govqms.core.cache import cache
+    from govqms.extensions import db
+
+    client = login_as("national_overseer")
+    before = rollup_of(client.get("/o/vn/"))
+    assert before[world.p1]["declared"] == 0
+    stored = []
+    real_set_many = type(cache()).set_many
+
+    def spy(self, mapping, *args, **kwargs):
+        stored.extend(key for key in mapping if key.startswith("summary:"))
+        return real_set_many(self, mapping, *args, **kwargs)
+
+    import pytest
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(type(cache()), "set_many", spy)
+        populate(db, world.tenant_ids["a2"])
+        db.session.commit()
+        after = rollup_of(client.get("/o/vn/"))
+    assert after[world.p1]["declared"] == 1 and after[world.p2] == before[world.p2]
+    assert len(stored) == 1  # only the province that changed was summed again
+    assert count(client.get("/o/vn/"), "declared") == 1
+
+
+HARNESS = ("SAVEPOINT", "ROLLBACK TO SAVEPOINT", "RELEASE SAVEPOINT", "select set_config")
+
+
+def test_national_view_costs_the_same_queries_for_more_agencies(world, login_as, system_scope, count_queries):
+    from govqms.extensions import db
+    from govqms.tenancy.models import Jurisdiction, Tenant
+
+    client = login_as("national_overseer")
+
+    def queries():
+        with count_queries() as counter:
+            response = client.get("/o/vn/")
+        assert response.status_code == 200
+        # the page's own statements: the test harness's savepoints re-apply its scope after a request
+        return len([s for s in counter.statements if not s.startswith(HARNESS)]), response
+
+    nation = db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == "vn"))
+    db.session.add(Tenant(slug="cuc-qg", name="Cục Quốc gia", kind="ministry_unit", jurisdiction=nation))
+    populate(db, world.tenant_ids["b1"])  # records of every kind, as the agencies added below have
+    db.session.commit()
+    cold, _page = queries()
+    warm, _page = queries()
+    add_agencies(db, world.p2, 40, "nat", every=5)
+    more_cold, _page = queries()
+    more_warm, page = queries()
+    assert (cold, warm) == (more_cold, more_warm), (cold, warm, more_cold, more_warm)
+    assert rollup_of(page)[world.p2]["in_scope"] == 41
+    assert agencies_on(page) == ["cuc-qg"]  # attached to the nation itself: listed
+    assert count(page, "in-scope") == 2 + 41 + 1
 
 
 def run_export(client, url, data=None):

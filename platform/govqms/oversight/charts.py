@@ -86,14 +86,19 @@ class CheckBar:
 
 def distribution_by_check(rows, rules) -> list[CheckBar]:
     """For each check, the share of agencies by result, as a 100-wide horizontal bar."""
+    return distribution(Counter((key, str(r.checks[key].result)) for r in rows for key, _label, _rule in rules),
+                        len(rows), rules)
+
+
+def distribution(tally: dict[tuple[str, str], int], total: int, rules) -> list[CheckBar]:
+    """The bars of :func:`distribution_by_check` from a tally (rule, result) -> agencies."""
     bars = []
-    total = len(rows) or 1
-    tally = Counter((key, r.checks[key].result) for r in rows for key, _label, _rule in rules)
+    total = total or 1
     for key, label, _rule in rules:
         x = 0.0
         segments = []
         for result in RESULTS:
-            n = tally[(key, result)]
+            n = tally.get((key, result), 0)
             width = round(100 * n / total, 2)
             segments.append(Segment(result, x, 0, width, 1, n))
             x = round(x + width, 2)

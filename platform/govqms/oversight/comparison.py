@@ -23,6 +23,7 @@ from sqlalchemy import select
 from govqms.compliance import engine
 from govqms.compliance.engine import RULES, Check, Level, Result, evaluate
 from govqms.core.cache import cache
+from govqms.core.db import in_ids
 from govqms.core.text import sort_key
 from govqms.documents.services import today
 from govqms.extensions import db
@@ -74,28 +75,35 @@ def agencies_in_scope(jurisdiction: Jurisdiction, on: dt.date):
             .with_only_columns(*AGENCY_COLUMNS))
 
 
-def history(jurisdiction: Jurisdiction, on: dt.date) -> list[Tenant]:
-    """Agencies merged on or before *on*: history, reachable from their successors."""
-    return list(db.session.scalars(subtree_tenants_query(jurisdiction).where(
-        Tenant.status == TenantStatus.MERGED, Tenant.merged_on <= on).order_by(Tenant.name)))
+def history(jurisdiction: Jurisdiction, on: dt.date, direct: bool = False) -> list[Tenant]:
+    """Agencies merged on or before *on*: history, reachable from their successors (with *direct*,
+    only those attached to *jurisdiction* itself, as the national view lists its agencies)."""
+    query = subtree_tenants_query(jurisdiction) if not direct else select(Tenant).where(
+        Tenant.jurisdiction_id == jurisdiction.id)
+    return list(db.session.scalars(query.where(Tenant.status == TenantStatus.MERGED, Tenant.merged_on <= on)
+                                   .order_by(Tenant.name)))
 
 
 def compare(jurisdiction: Jurisdiction, on: dt.date | None = None) -> list[Row]:
-    """Every agency of *jurisdiction* that existed on *on*, with its standing that day.
+    """Every agency of *jurisdiction* that existed on *on*, with its standing that day."""
+    on = on or today()
+    return rows_of(db.session.execute(agencies_in_scope(jurisdiction, on)).all(), jurisdiction.id, on)
+
+
+def rows_of(tenants: list, jurisdiction_id: int, on: dt.date) -> list[Row]:
+    """The standing on *on* of each agency of *tenants* (rows of AGENCY_COLUMNS).
 
     Each agency's standing is cached under its ``standing_version`` (renewed by any write of its
     records), the day, the language and the rules' code, so it is computed once and shared by every
     overseer and level that shows it; only the agencies missing from the cache are computed, all
     together in a fixed number of queries."""
-    on = on or today()
-    tenants = db.session.execute(agencies_in_scope(jurisdiction, on)).all()
     suffix = _key_suffix(on)
     keys = {t.id: _key(t, suffix) for t in tenants}
     writing = db.session.info.get(BUMPED, False)  # this transaction changed agencies: compute, keep nothing
     found = {} if writing else cache().get_many(list(keys.values()))
     missing = [t for t in tenants if keys[t.id] not in found]
     if missing and not writing:
-        with _computing(jurisdiction.id, on):
+        with _computing(jurisdiction_id, on):
             found.update(cache().get_many([keys[t.id] for t in missing]))  # another thread may have done it
             missing = [t for t in tenants if keys[t.id] not in found]
             computed = _standings([t.id for t in missing], on)
@@ -186,6 +194,29 @@ def _add_facts(row: Row, f, on: dt.date) -> None:
 
 
 @dataclass
+class Summary:
+    """What the top of the view shows of a set of agencies: the counts, and how many agencies have
+    each result of each check (rule, result) -> agencies."""
+
+    counts: dict[str, int]
+    tally: dict[tuple[str, str], int]
+
+    def __add__(self, other: Summary) -> Summary:
+        tally = dict(self.tally)
+        for key, n in other.tally.items():
+            tally[key] = tally.get(key, 0) + n
+        return Summary({key: n + other.counts[key] for key, n in self.counts.items()}, tally)
+
+
+def summarize(rows: list[Row], on: dt.date) -> Summary:
+    tally: dict[tuple[str, str], int] = {}
+    for r in rows:
+        for key, check in r.checks.items():
+            tally[(key, str(check.result))] = tally.get((key, str(check.result)), 0) + 1
+    return Summary(counts(rows, on), tally)
+
+
+@dataclass
 class Rollup:
     """One province or ministry under a national jurisdiction, with its counts."""
 
@@ -193,26 +224,93 @@ class Rollup:
     counts: dict[str, int]
 
 
-def rollup(jurisdiction: Jurisdiction, rows: list[Row], on: dt.date) -> list[Rollup]:
-    """The children of *jurisdiction* with the counts of their agencies (one query)."""
+@dataclass
+class Overview:
+    """A jurisdiction's view on a day. Where provinces or ministries lie below it (the national level),
+    the view is their totals with a drill-down, and lists only the agencies attached to it directly:
+    the nation's thousands of agencies are never loaded one by one."""
+
+    rows: list[Row]  # the agencies listed
+    rollup: list[Rollup]
+    summary: Summary  # of every agency in scope, listed or not
+    tenant_ids: list[int]  # every agency in scope
+
+
+@dataclass
+class Scope:
+    """The agencies a jurisdiction's view covers on a day, as light rows (id, standing_version, path of
+    their jurisdiction), and the provinces or ministries directly below it: two queries, and enough to
+    know whether anything shown could have changed (:attr:`digest`)."""
+
+    jurisdiction: Jurisdiction
+    on: dt.date
+    children: list[Jurisdiction]
+    agencies: list  # (id, standing_version, path), by id
+
+    @property
+    def digest(self) -> str:
+        """Changes whenever an agency of the scope writes (or enters or leaves it), a child is renamed,
+        or the code computing standings changes."""
+        return _digest(self.agencies, extra=[(c.id, c.code, c.name) for c in self.children])
+
+
+def scope_of(jurisdiction: Jurisdiction, on: dt.date | None = None) -> Scope:
+    on = on or today()
     children = list(db.session.scalars(select(Jurisdiction).where(Jurisdiction.parent_id == jurisdiction.id)
                                        .order_by(Jurisdiction.name)))
-    if not children:
-        return []
-    paths = dict(db.session.execute(select(Jurisdiction.id, Jurisdiction.path)
-                                    .where(Jurisdiction.path.startswith(jurisdiction.path, autoescape=True))).all())
-    child_of: dict[int, int] = {}  # every jurisdiction below to the child it lies under
-    for jurisdiction_id, path in paths.items():
-        for child in children:
-            if path.startswith(child.path):
-                child_of[jurisdiction_id] = child.id
-                break
-    grouped: dict[int, list[Row]] = {child.id: [] for child in children}
+    agencies = db.session.execute(
+        agencies_in_scope(jurisdiction, on).with_only_columns(Tenant.id, Tenant.standing_version, Jurisdiction.path)
+        .order_by(None).order_by(Tenant.id)).all()
+    return Scope(jurisdiction, on, children, agencies)
+
+
+def overview(scope: Scope) -> Overview:
+    """The view of a scope, in a fixed number of queries whatever the agencies.
+
+    Each child's totals are cached under a digest of its agencies' ids and versions (with the day,
+    language and code of a standing): a write in one province recomputes that province's totals, from
+    its agencies' cached standings, and nothing else."""
+    jurisdiction, on, children, agencies = scope.jurisdiction, scope.on, scope.children, scope.agencies
+    direct, members = [], {child.id: [] for child in children}
+    by_path = {child.path: members[child.id] for child in children}
+    start = len(jurisdiction.path)
+    for agency in agencies:  # a child's path is this one's and one more code: /vn/ → /vn/khanh-hoa/
+        end = agency.path.find("/", start)
+        by_path.get(agency.path[:end + 1], direct).append(agency)
+    suffix = _key_suffix(on)
+    keys = {child.id: "summary:" + _digest(members[child.id]) + ":" + suffix for child in children}
+    writing = db.session.info.get(BUMPED, False)
+    found = {} if writing else cache().get_many(list(keys.values()))
+    missing = [child.id for child in children if keys[child.id] not in found]
+    listed = {a.id for a in direct}
+    wanted = listed | {a.id for child_id in missing for a in members[child_id]}
+    loaded = db.session.execute(select(*AGENCY_COLUMNS).where(in_ids(Tenant.id, list(wanted) or [0]))
+                                .order_by(Tenant.name)).all() if wanted else []
+    rows = rows_of(loaded, jurisdiction.id, on)
+    child_of = {a.id: child_id for child_id in missing for a in members[child_id]}
+    computed: dict[int, list[Row]] = {child_id: [] for child_id in missing}
     for row in rows:
-        child_id = child_of.get(row.tenant.jurisdiction_id)
-        if child_id is not None:
-            grouped[child_id].append(row)
-    return [Rollup(child, counts(grouped[child.id], on)) for child in children]
+        if row.tenant.id in child_of:
+            computed[child_of[row.tenant.id]].append(row)
+    summaries = {keys[child_id]: summarize(child_rows, on) for child_id, child_rows in computed.items()}
+    if summaries and not writing:
+        cache().set_many(summaries)
+    found.update(summaries)
+    listed_rows = [row for row in rows if row.tenant.id in listed]
+    total = summarize(listed_rows, on)
+    for child in children:
+        total = total + found[keys[child.id]]
+    return Overview(listed_rows, [Rollup(child, found[keys[child.id]].counts) for child in children], total,
+                    [a.id for a in agencies])
+
+
+def _digest(agencies, extra=()) -> str:
+    """Which agencies, at which versions, under the code of the standings."""
+    h = hashlib.blake2b(CODE_VERSION.encode(), digest_size=12)
+    for agency in agencies:
+        h.update(f"{agency.id}:{agency.standing_version},".encode())
+    h.update(repr(list(extra)).encode())
+    return h.hexdigest()
 
 
 def counts(rows: list[Row], on: dt.date) -> dict[str, int]:

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import abort, flash, g, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -63,24 +66,49 @@ def fragments(rows: list[comparison.Row], on: dt.date, labels: dict) -> dict[int
     return {tenant_id: Fragments(Markup(found[key][0]), Markup(found[key][1])) for tenant_id, key in keys.items()}
 
 
+#: The templates of the cached body: a deployment that changes them never reads a body cached before.
+BODY_VERSION = hashlib.sha256(b"".join(
+    (Path(__file__).parent / "templates/oversight" / name).read_bytes()
+    for name in ("_overview_body.html", "_rows.html"))).hexdigest()[:12]
+
+
 @bp.route("/")
 @requires(Action.OVERSIGHT_VIEW)
 def overview():
+    """The comparison. Its body is the same for every overseer of the jurisdiction, so it is kept as
+    HTML under everything it is made of: the scope's digest (which agencies, at which versions), the
+    day, the filters, the page, the language and the code; a write of any agency shown changes the
+    digest, so nothing stale is ever served and a morning rush of overseers renders it once."""
     on = _as_of_date()
-    rows = comparison.compare(g.jurisdiction, on)
     args = comparison.clean_filters(request.args)
-    page = ListPage(comparison.filtered(rows, args), page_number(), PER_PAGE)
-    levels_chart = charts.levels_over_time([r.tenant.id for r in rows], on)
+    scope = comparison.scope_of(g.jurisdiction, on)
+    key = ":".join(("page", comparison.CODE_VERSION, BODY_VERSION, str(g.jurisdiction.id), scope.digest,
+                    comparison._key_suffix(on), json.dumps(args, sort_keys=True), str(page_number())))
+    writing = db.session.info.get(BUMPED, False)
+    body = None if writing else cache().get_many([key]).get(key)
+    if body is None:
+        body = _body(scope, args)
+        if not writing:
+            cache().set_many({key: body})
+    return render_template("oversight/overview.html", jurisdiction=g.jurisdiction, on=on, args=args,
+                           body=Markup(body))
+
+
+def _body(scope: comparison.Scope, args: dict) -> str:
+    on = scope.on
+    view = comparison.overview(scope)
+    page = ListPage(comparison.filtered(view.rows, args), page_number(), PER_PAGE)
     # translated once here, not once per cell of the heatmap
     labels = {"RULES": [(key, str(label), rule) for key, label, rule in RULES],
               "RESULT_LABELS": {k: str(v) for k, v in RESULT_LABELS.items()},
               "LEVEL_LABELS": {k: str(v) for k, v in LEVEL_LABELS.items()},
               "KIND_LABELS": {k: str(v) for k, v in KIND_LABELS.items()}}
-    return render_template("oversight/overview.html", jurisdiction=g.jurisdiction, page=page, total=len(rows),
-                           levels_chart=levels_chart, check_bars=charts.distribution_by_check(rows, RULES),
-                           counts=comparison.counts(rows, on), history=comparison.history(g.jurisdiction, on),
-                           rollup=comparison.rollup(g.jurisdiction, rows, on),
-                           on=on, args=args, kinds=sorted({r.tenant.kind for r in rows}),
+    return render_template("oversight/_overview_body.html", jurisdiction=g.jurisdiction, page=page,
+                           total=len(view.rows), levels_chart=charts.levels_over_time(view.tenant_ids, on),
+                           check_bars=charts.distribution(view.summary.tally, view.summary.counts["in_scope"], RULES),
+                           counts=view.summary.counts,
+                           history=comparison.history(g.jurisdiction, on, direct=bool(view.rollup)),
+                           rollup=view.rollup, on=on, args=args, kinds=sorted({r.tenant.kind for r in view.rows}),
                            fragments=fragments(page.items, on, labels), **labels)
 
 
