@@ -88,10 +88,10 @@ def _external(ids, start, end):
 
 @source("certification_due", _l("Surveillance or recertification due"))
 def _certification_due(ids, start, end):
-    from govqms.compliance.engine import certification, context, gather
+    from govqms.compliance.engine import certification, context, gather_certification
 
     ctx = context()
-    for tenant_id, facts in gather(ids, ctx.today, ctx.due_soon_days).items():
+    for tenant_id, facts in gather_certification(ids, ctx.today).items():
         check = certification(facts, ctx)  # this one rule, not the whole evaluation
         if check.due_on and start <= check.due_on <= end:
             yield Event("certification_due", check.due_on, tenant_id, check.reason,

@@ -177,15 +177,7 @@ def gather(tenant_ids: list[int], on: dt.date, due_soon_days: int = 30) -> dict[
                    ManagementReview.year, ManagementReview.effectiveness_confirmed, ManagementReview.confirmed_on)
             .where(in_ids(ManagementReview.tenant_id, ids))):
         facts[tenant_id].reviews.append((review_id, held, year, (confirmed_on or held) if confirmed else None))
-    in_force: dict[int, tuple[int, dt.date]] = {}
-    for row in db.session.execute(
-            select(Declaration.tenant_id, Declaration.id, Declaration.decided_on, Declaration.edition,
-                   Declaration.dost_notified_on, Declaration.posted_on, Declaration.published_on)
-            .where(in_ids(Declaration.tenant_id, ids), Declaration.archived_at.is_(None))
-            .order_by(Declaration.decided_on, Declaration.id)):
-        facts[row[0]].declarations.append(tuple(row[1:]))
-        if row[2] <= on:
-            in_force[row[0]] = (row[1], row[2])
+    in_force = _declarations(facts, ids, on)
     declared = list(in_force.values())
     if declared:
         in_scope = and_(DeclarationProcedure.tenant_id == AdminProcedure.tenant_id,
@@ -241,15 +233,7 @@ def gather(tenant_ids: list[int], on: dt.date, due_soon_days: int = 30) -> dict[
         f = facts[tenant_id]
         (f.corrective_actions if corrective else f.other_actions).append((action_id, due))
     _documents(facts, ids, on, until)
-    for row in db.session.execute(
-            select(Certificate.tenant_id, Certificate.id, Certificate.issued_on, Certificate.expires_on,
-                   Certificate.ended_on, Certificate.end_reason, Certificate.edition)
-            .where(in_ids(Certificate.tenant_id, ids), Certificate.issued_on <= on)):
-        facts[row[0]].certificates.append(tuple(row[1:]))
-    for tenant_id, certificate_id, kind, held in db.session.execute(
-            select(ExternalAudit.tenant_id, ExternalAudit.certificate_id, ExternalAudit.kind, ExternalAudit.held_on)
-            .where(in_ids(ExternalAudit.tenant_id, ids), ExternalAudit.held_on <= on)):
-        facts[tenant_id].certificate_audits.setdefault(certificate_id, []).append((kind, held))
+    _certificates(facts, ids, on)
     for tenant_id, reply_id, deadline, submitted in db.session.execute(
             select(DataCallReply.tenant_id, DataCallReply.id, DataCall.deadline, DataCallReply.submitted_on)
             .join(DataCall, DataCall.id == DataCallReply.call_id)
@@ -261,6 +245,42 @@ def gather(tenant_ids: list[int], on: dt.date, due_soon_days: int = 30) -> dict[
                    Consultant.card_expires_on.is_not(None))):
         facts[tenant_id].consultants.append((consultant_id, name, expires))
     return facts
+
+
+def gather_certification(tenant_ids: list[int], on: dt.date) -> dict[int, Facts]:
+    """Only the facts the certification rule reads (declarations, certificates and their external
+    audits): the schedule's due dates, in three queries rather than the whole gathering."""
+    facts = {tenant_id: Facts(tenant_id) for tenant_id in dict.fromkeys(tenant_ids)}
+    if facts:
+        _declarations(facts, list(facts), on)
+        _certificates(facts, list(facts), on)
+    return facts
+
+
+def _declarations(facts: dict[int, Facts], ids: list[int], on: dt.date) -> dict[int, tuple[int, dt.date]]:
+    """Every declaration of the agencies; returns the one in force on *on* of each (id, decided on)."""
+    in_force: dict[int, tuple[int, dt.date]] = {}
+    for row in db.session.execute(
+            select(Declaration.tenant_id, Declaration.id, Declaration.decided_on, Declaration.edition,
+                   Declaration.dost_notified_on, Declaration.posted_on, Declaration.published_on)
+            .where(in_ids(Declaration.tenant_id, ids), Declaration.archived_at.is_(None))
+            .order_by(Declaration.decided_on, Declaration.id)):
+        facts[row[0]].declarations.append(tuple(row[1:]))
+        if row[2] <= on:
+            in_force[row[0]] = (row[1], row[2])
+    return in_force
+
+
+def _certificates(facts: dict[int, Facts], ids: list[int], on: dt.date) -> None:
+    for row in db.session.execute(
+            select(Certificate.tenant_id, Certificate.id, Certificate.issued_on, Certificate.expires_on,
+                   Certificate.ended_on, Certificate.end_reason, Certificate.edition)
+            .where(in_ids(Certificate.tenant_id, ids), Certificate.issued_on <= on)):
+        facts[row[0]].certificates.append(tuple(row[1:]))
+    for tenant_id, certificate_id, kind, held in db.session.execute(
+            select(ExternalAudit.tenant_id, ExternalAudit.certificate_id, ExternalAudit.kind, ExternalAudit.held_on)
+            .where(in_ids(ExternalAudit.tenant_id, ids), ExternalAudit.held_on <= on)):
+        facts[tenant_id].certificate_audits.setdefault(certificate_id, []).append((kind, held))
 
 
 def _documents(facts: dict[int, Facts], ids: list[int], on: dt.date, until: dt.datetime) -> None:
