@@ -40,18 +40,17 @@ def workspace_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bl
     @bp.before_request
     def _enter_tenant():
         from govqms.tenancy import services
-        from govqms.tenancy.models import Tenant
 
         redirect = _require_login()
         if redirect is not None:
             return redirect
-        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == g.tenant_slug))
+        tenant, has_predecessors = services.tenant_by_slug(g.tenant_slug)
         if tenant is None:
             abort(404)
         access = services.access_for(current_user, tenant)
         if not access.can(Action.WORKSPACE_VIEW):
             abort(404)  # not a member: the tenant's existence is not confirmed
-        history = services.predecessor_ids(tenant)
+        history = services.predecessor_ids(tenant) if has_predecessors else []
         g.tenant, g.access = tenant, access
         scope = TenantScope.tenant(tenant.id, read_only=access.read_only, also_visible=history)
         g.scope_token = set_scope(scope, db.session)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy.orm import aliased, joinedload
 
 from govqms.core.db import utcnow
 from govqms.core.permissions import Access, OversightRoleKind, TenantRole
@@ -25,7 +26,7 @@ def successor_chain(tenant: Tenant) -> list[int]:
 
 
 def access_for(user, tenant: Tenant) -> Access:
-    """The user's access to *tenant*: two queries (more for a merged agency's lineage).
+    """The user's access to *tenant*: one query (more for a merged agency's lineage).
 
     Members of a successor read the history of the agencies merged into it: their roles
     apply there too, read-only like everything in a merged agency.
@@ -33,19 +34,28 @@ def access_for(user, tenant: Tenant) -> Access:
     if user is None or not user.is_authenticated:
         return Access(writable_tenant=tenant.writable)
     lineage = [tenant.id, *successor_chain(tenant)] if tenant.merged_into_id else [tenant.id]
-    roles = db.session.scalars(
-        select(Membership.role).where(Membership.user_id == user.id, Membership.tenant_id.in_(lineage))
-    ).all()
-    oversight = db.session.scalars(
-        select(OversightRole.role)
-        .join(Jurisdiction, OversightRole.jurisdiction_id == Jurisdiction.id)
-        .where(OversightRole.user_id == user.id, Jurisdiction.path.in_(tenant.jurisdiction.ancestor_paths()))
-    ).all()
+    rows = db.session.execute(
+        select(literal("member"), Membership.role)
+        .where(Membership.user_id == user.id, Membership.tenant_id.in_(lineage))
+        .union_all(select(literal("oversight"), OversightRole.role)
+                   .join(Jurisdiction, OversightRole.jurisdiction_id == Jurisdiction.id)
+                   .where(OversightRole.user_id == user.id,
+                          Jurisdiction.path.in_(tenant.jurisdiction.ancestor_paths())))).all()
     return Access(
-        roles=frozenset(TenantRole(r) for r in roles),
-        oversight=frozenset(OversightRoleKind(r) for r in oversight),
+        roles=frozenset(TenantRole(r) for kind, r in rows if kind == "member"),
+        oversight=frozenset(OversightRoleKind(r) for kind, r in rows if kind == "oversight"),
         writable_tenant=tenant.writable,
     )
+
+
+def tenant_by_slug(slug: str) -> tuple[Tenant | None, bool]:
+    """The agency of *slug* with its jurisdiction, and whether any agency was merged into it (so its
+    predecessors need looking up): one query."""
+    merged_into = aliased(Tenant)
+    found = db.session.execute(
+        select(Tenant, select(merged_into.id).where(merged_into.merged_into_id == Tenant.id).exists())
+        .options(joinedload(Tenant.jurisdiction)).where(Tenant.slug == slug)).first()
+    return (found[0], found[1]) if found else (None, False)
 
 
 def oversight_access(user, jurisdiction: Jurisdiction) -> Access:
