@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from govqms.activity.views import filtered_query
 from govqms.core.activity import ActivityEntry
+from govqms.core.exports import csv_row
 from govqms.core.i18n import format_datetime
 from govqms.extensions import db
 from govqms.jobs.services import task
@@ -19,8 +20,8 @@ BATCH = 500
 def export_csv(job, tenant_id: int, entity: str | None = None) -> None:
     """The tenant's activity log as CSV (UTF-8 with BOM, so Excel keeps the diacritics)."""
     query = filtered_query(tenant_id, entity)
-    # The ids first, then the entries batch by batch: progress commits between batches, which would
-    # close a server-side cursor held across them (PostgreSQL: "cursor … does not exist").
+    # The ids first, then the entries batch by batch, each batch let go once written: memory stays
+    # flat over a long log, and no cursor stays open across the batches.
     ids = db.session.scalars(query.with_only_columns(ActivityEntry.id)).all()
     out = io.StringIO()
     writer = csv.writer(out)
@@ -30,8 +31,9 @@ def export_csv(job, tenant_id: int, entity: str | None = None) -> None:
         entries = {e.id: e for e in db.session.scalars(select(ActivityEntry).where(ActivityEntry.id.in_(chunk)))}
         for entry_id in chunk:
             entry = entries[entry_id]
-            writer.writerow([format_datetime(entry.at), entry.actor_label, entry.entity, entry.entity_id,
-                             entry.action, json.dumps(entry.changes, ensure_ascii=False), entry.note or ""])
+            writer.writerow(csv_row([format_datetime(entry.at), entry.actor_label, entry.entity, entry.entity_id,
+                                     entry.action, json.dumps(entry.changes, ensure_ascii=False),
+                                     entry.note or ""]))
         for entry in entries.values():  # keep memory flat over a long log
             db.session.expunge(entry)
         job.progress(start + len(chunk), len(ids))

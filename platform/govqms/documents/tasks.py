@@ -9,6 +9,7 @@ from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from govqms.core.exports import append_row
 from govqms.documents import services
 from govqms.documents.models import DOCUMENT_STATUS_LABELS, KIND_LABELS, Document
 from govqms.extensions import db
@@ -40,11 +41,11 @@ def export_register(job, tenant_id: int, q=None, kind=None, unit_id=None, status
         for document in db.session.scalars(query.options(selectinload(Document.owner_unit),
                                                          selectinload(Document.revisions))):
             current = services.current_revision(document)
-            sheet.append([document.code, document.title, str(KIND_LABELS.get(document.kind, document.kind)),
-                          document.owner_unit.name if document.owner_unit else "",
-                          str(DOCUMENT_STATUS_LABELS.get(document.status, document.status)),
-                          current.number if current else "", _date(document.effective_on),
-                          _date(document.next_review_on), document.review_interval_months])
+            append_row(sheet, [document.code, document.title, str(KIND_LABELS.get(document.kind, document.kind)),
+                               document.owner_unit.name if document.owner_unit else "",
+                               str(DOCUMENT_STATUS_LABELS.get(document.status, document.status)),
+                               current.number if current else "", _date(document.effective_on),
+                               _date(document.next_review_on), document.review_interval_months])
             done += 1
             if done % 200 == 0:
                 job.progress(done, total)

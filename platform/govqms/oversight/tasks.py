@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULES
+from govqms.core.exports import append_row
 from govqms.extensions import db
 from govqms.jobs.services import task
 from govqms.oversight import comparison
@@ -34,7 +35,7 @@ def export_comparison(job, jurisdiction_id: int, on: str, locale: str = "vi", **
     with force_locale(locale):
         job.progress(1, 2, _("Writing the spreadsheet"))
         sheet.title = _("Agencies")[:31]
-        sheet.append([jurisdiction.name, _("Situation on %(date)s", date=_day(day))])
+        append_row(sheet, [jurisdiction.name, _("Situation on %(date)s", date=_day(day))])
         header = [_("Agency"), _("Kind of agency"), _("Edition"), _("Declared on"), _("Certificate until"),
                   _("Last internal audit"), _("Last management review"), _("Next external audit"),
                   _("Open actions"), _("Overdue actions"), _("Objectives achieved"), _("On-time rate"),
@@ -50,7 +51,7 @@ def export_comparison(job, jurisdiction_id: int, on: str, locale: str = "vi", **
                       round(row.on_time_rate, 1) if row.on_time_rate is not None else None,
                       round(row.satisfaction_rate, 1) if row.satisfaction_rate is not None else None,
                       str(LEVEL_LABELS[row.level]) if row.level in LEVEL_LABELS else _("Merged")]
-            sheet.append(values + [str(RESULT_LABELS[row.checks[key].result]) for key, _label, _rule in RULES])
+            append_row(sheet, values + [str(RESULT_LABELS[row.checks[key].result]) for key, _label, _rule in RULES])
             for offset, (key, _label, _rule) in enumerate(RULES):
                 fill = FILLS.get(row.checks[key].result)
                 if fill:
@@ -139,18 +140,18 @@ def yearly_report(job, jurisdiction_id: int, year: int, kind: str = "annual", fm
             book = Workbook()
             summary = book.active
             summary.title = _("Figures")[:31]
-            summary.append([jurisdiction.name])
-            summary.append([title])
+            append_row(summary, [jurisdiction.name])
+            append_row(summary, [title])
             summary.append([])
             for label, value in lines:
-                summary.append([label, value])
+                append_row(summary, [label, value])
             summary.column_dimensions["A"].width = 60
             detail = book.create_sheet(_("Agencies")[:31])
             detail.append(header)
             for cell in detail[1]:
                 cell.font = Font(bold=True)
             for row in body:
-                detail.append(row)
+                append_row(detail, row)
             book.save(out)
             mimetype, extension = XLSX, "xlsx"
         else:
