@@ -152,7 +152,7 @@ def test_a_scheduled_entry_records_and_runs_its_task(world, system_scope):
 
 
 def test_activity_export_in_batches_keeps_every_entry_in_order(world, login_as, system_scope, monkeypatch):
-    """Batches are read one query each (no cursor held across the progress commits), newest first."""
+    """Batches are read one query each (no cursor held open across them), newest first."""
     from govqms.activity import tasks
     from govqms.extensions import db
     from govqms.jobs.models import Job

@@ -5,6 +5,13 @@ hands it to RQ (when ``GOVQMS_REDIS_URL`` is set) or runs it at once, inline. Ta
 plain functions registered with :func:`task`; they receive a :class:`JobHandle` and the
 ids they were given, and run inside the tenant scope recorded on the job, as the user who
 started it. A task must be idempotent: RQ retries a failed job.
+
+A task's writes are one transaction, committed by the runner once the task has returned: a task
+that fails, or a worker that dies, leaves nothing behind, and its retry starts from the same
+state as the first attempt. Progress reports are not part of that transaction (see
+:meth:`JobHandle.progress`). A task commits by itself only where its work leaves the database
+and cannot be undone: the notification jobs commit their claim before an email goes out, and
+each batch of reminders, so that a retry skips what is done instead of repeating it.
 """
 from __future__ import annotations
 
@@ -15,6 +22,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import text, update
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.orm.attributes import flag_modified
 
 from govqms.core import logs, tenancy
 from govqms.core.activity import SYSTEM, Actor, acting_as
@@ -59,35 +71,61 @@ def registered_tasks() -> dict[str, TaskSpec]:
 
 
 class JobHandle:
-    """What a task sees of its job: progress reporting and the result."""
+    """What a task sees of its job: progress reporting and the outcome.
+
+    The outcome (:meth:`note`, :meth:`set_report`, :meth:`set_result`) is kept here and written
+    to the job by the runner in the task's own commit, so it stands or falls with the task's
+    data, and the task's transaction never writes (nor locks) the job row before its end.
+    """
+
+    #: How long a progress report waits for the job row before it is skipped (PostgreSQL).
+    PROGRESS_LOCK_TIMEOUT = "1s"
 
     def __init__(self, job: Job):
-        self._job = job
+        self._id = job.id
+        self.outcome: dict[str, Any] = {}
 
     @property
     def id(self) -> str:
-        return self._job.id
+        return self._id
 
     def progress(self, done: int, total: int, message: str | None = None) -> None:
-        percent = 100 if total <= 0 else max(0, min(99, int(done * 100 / total)))
-        self._job.progress = percent
+        """Show how far the task is, without committing anything of the task's own.
+
+        On PostgreSQL the job row is updated in a short transaction of its own, on a separate
+        connection, so the job page follows the task while the task's writes stay uncommitted.
+        That connection sets no tenant scope: row-level security then lets it see no tenant's
+        data, and it touches only the job row (platform bookkeeping, no tenant policy), by id.
+        On SQLite (the embedded default, where jobs run inline inside the request that waits for
+        them) a second writer would wait for the task's own write lock, so nothing is persisted
+        until the task's end: the runner then records 100 %.
+        """
+        if db.engine.dialect.name != "postgresql":
+            return
+        values: dict[str, Any] = {"progress": 100 if total <= 0 else max(0, min(99, int(done * 100 / total)))}
         if message is not None:
-            self._job.message = message[:255]
-        db.session.commit()
+            values["message"] = message[:255]
+        try:
+            with db.engine.begin() as connection:
+                # The task does not hold the row (see the class docstring); anyone else holding it
+                # only costs this report, never the task.
+                connection.execute(text("select set_config('lock_timeout', :timeout, true)"),
+                                   {"timeout": self.PROGRESS_LOCK_TIMEOUT})
+                connection.execute(update(Job).where(Job.id == self._id).values(**values))
+        except OperationalError as err:
+            log.warning("job %s: progress not recorded (%s)", self._id, str(err).splitlines()[0])
 
     def note(self, message: str) -> None:
         """A line for the job page and the back office: what the job did."""
-        self._job.message = message[:255]
+        self.outcome["message"] = message[:255]
 
-    def set_report(self, rows: list[dict[str, Any]], message: str | None = None) -> None:
-        self._job.report = rows
+    def set_report(self, rows: list[dict[str, Any]] | None, message: str | None = None) -> None:
+        self.outcome["report"] = rows
         if message is not None:
-            self._job.message = message[:255]
+            self.outcome["message"] = message[:255]
 
     def set_result(self, data: bytes, filename: str, mimetype: str) -> None:
-        self._job.result = data
-        self._job.result_name = filename
-        self._job.result_mimetype = mimetype
+        self.outcome.update(result=data, result_name=filename, result_mimetype=mimetype)
 
 
 def redis_connection():
@@ -127,7 +165,7 @@ def enqueue(task_name: str, *, tenant_id: int | None, user_id: int | None, **par
         with current_app.app_context():  # a fresh session, as a worker would have
             try:
                 run_job(job_id)
-            except Exception:  # recorded on the job as failed; the user sees it there
+            except Exception:  # rolled back and recorded on the job as failed; the user sees it there
                 log.exception("inline job %s failed", job_id)
         tenancy.refresh_database_scope(db.session)
         db.session.refresh(job)
@@ -163,7 +201,14 @@ def _job_scope(job: Job, spec: TaskSpec) -> TenantScope:
 
 @logs.job_logging  # what the task logs carries the job id and, once known, its tenant id
 def run_job(job_id: str) -> str | None:
-    """Run one recorded job; safe to call again for a job that already finished."""
+    """Run one recorded job; safe to call again for a job that already finished.
+
+    The task's writes and its outcome are committed together, once, when it returns. If it
+    raises, they are rolled back, and the job is recorded as failed with a message for the user
+    (the traceback is kept for the operators) before the error goes back to RQ, which retries
+    it; a value the database refuses (``DataError``) would be refused again, so that job is
+    not retried.
+    """
     with scoped(TenantScope.system()):
         job = db.session.get(Job, job_id)
         if job is None:
@@ -173,7 +218,9 @@ def run_job(job_id: str) -> str | None:
             return job.status
         spec = _registry[job.task]
         logs.bind_job(tenant_id=job.tenant_id)
+        # A retry starts afresh: what an earlier attempt showed is not this attempt's progress.
         job.status, job.started_at, job.error = JobStatus.STARTED, utcnow(), None
+        job.progress, job.message = 0, None
         job.attempts += 1
         db.session.commit()
         actor = _actor_for(job)
@@ -182,18 +229,52 @@ def run_job(job_id: str) -> str | None:
             # The scope changed after the transaction began: refresh it for PostgreSQL.
             tenancy.refresh_database_scope(db.session)
             ids = {"tenant_id": job.tenant_id} if job.tenant_id is not None else {}
-            spec.func(JobHandle(job), **ids, **job.params)
+            handle = JobHandle(job)
+            spec.func(handle, **ids, **job.params)
+            # A progress message told the step under way; a finished job shows the task's outcome.
+            for key, value in {"message": None, **handle.outcome}.items():
+                setattr(job, key, value)
+            flag_modified(job, "message")  # progress may have written it on another connection
             job.status, job.progress, job.finished_at = JobStatus.FINISHED, 100, utcnow()
             db.session.commit()
-    except Exception:
+    except Exception as error:
         db.session.rollback()
-        with scoped(TenantScope.system()):
-            job = db.session.get(Job, job_id)
-            job.status, job.finished_at = JobStatus.FAILED, utcnow()
-            job.error = traceback.format_exc(limit=20)[-4000:]
-            db.session.commit()
+        _record_failure(job_id, error)
+        if isinstance(error, DataError):
+            log.warning("job %s failed: the database refused a value; not retried", job_id, exc_info=True)
+            return JobStatus.FAILED
         raise
     return job.status
+
+
+def _record_failure(job_id: str, error: Exception) -> None:
+    with scoped(TenantScope.system()):
+        job = db.session.get(Job, job_id)
+        job.status, job.finished_at = JobStatus.FAILED, utcnow()
+        job.error = operator_error(error)
+        with force_locale(job.params.get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            job.message = failure_message(error)[:255]
+        db.session.commit()
+
+
+def operator_error(error: Exception) -> str:
+    """What the operators read in the back office: the error's first line, then where it happened.
+    (A database error's full text repeats every parameter of a multi-row INSERT: not that.)"""
+    lines = str(error).splitlines()
+    summary = f"{type(error).__module__}.{type(error).__qualname__}: {lines[0] if lines else ''}"[:1000]
+    return (summary + "\n" + "".join(traceback.format_tb(error.__traceback__, limit=-20)))[:4000]
+
+
+def failure_message(error: Exception) -> str:
+    """What the user reads about a failed job: the kind of problem, never the traceback."""
+    if isinstance(error, DataError):
+        return _("The database refused a value (a number out of range, or text it cannot store), so "
+                 "nothing was saved. Correct the data and try again.")
+    if isinstance(error, IntegrityError):
+        return _("The data conflicts with records already stored (a duplicate or a missing reference), so "
+                 "nothing was saved. You can try again.")
+    return _("The job stopped on an error and nothing was saved. The error has been recorded for the "
+             "operators; you can try again.")
 
 
 def _actor_for(job: Job) -> Actor:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from typing import Callable
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from govqms.core.imports import (
-    ImportRefused, RowError, cells, header_labels, map_columns, read_table, validate_rows,
+    ImportRefused, RowError, cells, header_labels, map_columns, validate_rows,
 )
+from govqms.core.spreadsheets import read_rows
 from govqms.core.text import fold, search_terms
 from govqms.documents.models import Document
 from govqms.extensions import db
@@ -59,9 +62,13 @@ def list_query(tenant_id: int, q: str | None, field: str | None, uncovered: bool
     return query.order_by(AdminProcedure.field, AdminProcedure.code)
 
 
-def import_catalogue(tenant_id: int, data: bytes, extension: str) -> tuple[int, int]:
-    """Create or update procedures from a file; all rows valid or nothing written."""
-    rows = read_table(data, extension)
+def import_catalogue(tenant_id: int, data: bytes, extension: str,
+                     progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
+    """Create or update procedures from a file; all rows valid or nothing written.
+
+    Rows are flushed in batches and *progress* told after each; nothing is committed here: the
+    caller commits once, all rows together (a job's runner, when the task returns)."""
+    rows = read_rows(data, extension)  # refused past the row limit, an XLSX before it is unpacked
     if not rows:
         raise ImportRefused([RowError(1, "", str(_l("the file is empty")))])
     mapping, errors = map_columns(rows[0], HEADERS, required=("code", "name"), labels=COLUMNS)
@@ -98,5 +105,7 @@ def import_catalogue(tenant_id: int, data: bytes, extension: str) -> tuple[int, 
              work_procedure_id=documents.get(row["work_procedure"]) if row["work_procedure"] else None, flush=False)
         if done % IMPORT_BATCH == 0:
             db.session.flush()
+            if progress:
+                progress(done, len(good))
     db.session.flush()
     return created, updated

@@ -16,7 +16,7 @@ def import_procedures(job, tenant_id: int, storage_key: str, extension: str, loc
     data = get_storage().get(storage_key)
     with force_locale(locale):
         try:
-            created, updated = import_catalogue(tenant_id, data, extension)
+            created, updated = import_catalogue(tenant_id, data, extension, job.progress)
         except ImportRefused as refused:
             db.session.rollback()
             job.set_report([e.as_dict() for e in refused.errors],
