@@ -131,6 +131,9 @@ def load_config(instance_path: Path) -> dict:
         # A request may carry a little more than one file of the largest size.
         "MAX_UPLOAD_BYTES": _int("GOVQMS_MAX_UPLOAD_MB", 25) * 1024 * 1024,
         "MAX_CONTENT_LENGTH": (_int("GOVQMS_MAX_UPLOAD_MB", 25) + 1) * 1024 * 1024,
+        # Imported spreadsheets (core/spreadsheets.py): refused before they are unpacked beyond these.
+        "IMPORT_MAX_UNCOMPRESSED_BYTES": _int("GOVQMS_IMPORT_MAX_UNCOMPRESSED_MB", 50) * 1024 * 1024,
+        "IMPORT_MAX_ROWS": _int("GOVQMS_IMPORT_MAX_ROWS", 100_000),
         "STORAGE_DIR": os.environ.get("GOVQMS_STORAGE_DIR") or None,
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
         "TRUSTED_PROXIES": _int("GOVQMS_TRUSTED_PROXIES", 0),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action
+from govqms.core.spreadsheets import SpreadsheetRefused, check_spreadsheet
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import page_number, requires, workspace_blueprint
@@ -102,7 +103,8 @@ def import_file():
     if request.method == "POST":
         try:
             checked = check_upload(request.files.get("file"), ("csv", "xlsx"))
-        except UploadRefused as err:
+            check_spreadsheet(checked.data, checked.extension)  # a bomb is refused here, not in the job
+        except (UploadRefused, SpreadsheetRefused) as err:
             flash(str(err), "danger")
             return render_template("procedures/import.html", columns=services.COLUMNS, headers=HEADERS), 400
         key = get_storage().put(g.tenant.id, checked.data)
