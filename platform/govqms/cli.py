@@ -368,8 +368,80 @@ def import_tenant_command(path: str) -> None:
     click.echo(result.summary())
 
 
+@click.command("import-results")
+@click.argument("agency")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--period", default="", metavar="PERIOD",
+              help="The period when the sheet's title names none (or to correct it): 09/2026, Q3/2026, "
+                   "'first half of 2026', 2026, '15/06/2026 - 14/09/2026' (or as the forms write it).")
+@click.option("--dry-run", is_flag=True, help="Check the file and print what would be stored; store nothing.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: period, stored, replaced, totals, skipped, errors.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the messages.")
+@system_command
+def import_results_command(agency: str, path: str, period: str, dry_run: bool, as_json: bool, lang: str) -> None:
+    """Import the service results report FILE (XLSX or CSV) of agency AGENCY (its slug): the same
+    import as the agency's page, the layout found by itself. Exits non-zero when the file is refused,
+    and then nothing is stored."""
+    import json
+    from pathlib import Path
+
+    from flask_babel import force_locale
+    from sqlalchemy import select
+
+    from govqms.core.imports import ImportRefused
+    from govqms.extensions import db
+    from govqms.performance import periods, services
+    from govqms.tenancy.models import Tenant
+
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == agency))
+    if tenant is None:
+        raise click.ClickException(f"no agency with the slug {agency!r}")
+    extension = Path(path).suffix.lower().lstrip(".")
+    if extension not in ("xlsx", "csv"):
+        raise click.ClickException("the file must be .xlsx or .csv")
+    errors: list[dict] = []
+    outcome = None
+    with force_locale(lang), scoped(TenantScope.tenant(tenant.id), db.session):
+        try:
+            typed = periods.parse(period) if period else None
+            outcome = services.import_service_results(tenant.id, Path(path).read_bytes(), extension,
+                                                      period=typed, dry_run=dry_run)
+        except periods.PeriodError as err:
+            errors = [{"row": 0, "column": "--period", "message": str(err)}]
+        except ImportRefused as refused:
+            errors = [e.as_dict() for e in refused.errors]
+        if errors:
+            db.session.rollback()
+        elif dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    result = outcome.as_dict() if outcome is not None else services.Outcome().as_dict()
+    result["errors"] = errors
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        if outcome is not None:
+            for row in outcome.rows:
+                c = row.counts
+                click.echo(f"row {row.number}: {row.period.label()}  {row.field or '-'}  {row.procedure_code or '-'}  "
+                           f"received {c['received']}, early {c['resolved_early']}, on time {c['resolved_on_time']}, "
+                           f"late {c['resolved_late']}, pending {c['pending']}")
+            for skipped in outcome.skipped:
+                click.echo(f"row {skipped.row}: skipped, {skipped.reason}")
+        for error in errors:
+            click.echo(f"row {error['row']}, {error['column']}: {error['message']}", err=True)
+        if not errors:
+            verb = "would store" if dry_run else "stored"
+            click.echo(f"{verb} {len(outcome.rows)} row(s) for {', '.join(p.label() for p in outcome.periods)}; "
+                       f"{'replacing' if dry_run else 'replaced'} {outcome.replaced} row(s) stored before")
+    if errors:
+        raise SystemExit(1)
+
+
 COMMANDS = (demo_command, worker_command, cron_command, jobs_group, grant_app_role_command, create_operator_command,
-            tenants_group, compliance_group, export_tenant_command, import_tenant_command)
+            tenants_group, compliance_group, export_tenant_command, import_tenant_command, import_results_command)
 
 
 def init_app(app) -> None:

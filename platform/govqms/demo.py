@@ -230,6 +230,7 @@ def _noise(*parts) -> int:
 
 def _performance(tenant, today_: dt.date) -> int:
     from govqms.performance.models import SatisfactionSurvey, ServiceResult
+    from govqms.performance.periods import Period
 
     if db.session.scalar(select(ServiceResult.id).where(ServiceResult.tenant_id == tenant.id).limit(1)):
         return 0
@@ -243,9 +244,11 @@ def _performance(tenant, today_: dt.date) -> int:
             late = 2 if noise > 92 else (1 if noise > 85 else 0)  # a few months with late dossiers
             pending = noise % 7
             early = received // 3
-            db.session.add(ServiceResult(tenant_id=tenant.id, year=year, month=month, received=received,
-                                         resolved_early=early, resolved_on_time=received - early - late - pending,
-                                         resolved_late=late, pending=pending))
+            result = ServiceResult(tenant_id=tenant.id, received=received, resolved_early=early,
+                                   resolved_on_time=received - early - late - pending, resolved_late=late,
+                                   pending=pending)
+            result.period = Period.month(year, month)
+            db.session.add(result)
             responses = 20 + noise % 40
             dissatisfied = 1 if noise > 88 else 0
             db.session.add(SatisfactionSurvey(tenant_id=tenant.id, year=year, month=month, responses=responses,

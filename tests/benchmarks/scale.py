@@ -86,7 +86,10 @@ def _records(tenants, years: int, rng: random.Random, now: dt.date) -> dict[type
             for month in range(1, last_month + 1):
                 received = rng.randint(50, 400)
                 late = rng.randint(0, 5)
-                rows[ServiceResult].append({"tenant_id": t, "year": year, "month": month, "received": received,
+                last_day = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1))
+                rows[ServiceResult].append({"tenant_id": t, "year": year, "first_month": month, "last_month": month,
+                                            "period_start": dt.date(year, month, 1), "period_end": last_day,
+                                            "field": "", "procedure_code": "", "received": received,
                                             "resolved_early": received // 3, "resolved_on_time": received // 2,
                                             "resolved_late": late,
                                             "pending": received - received // 3 - received // 2 - late})

@@ -77,11 +77,11 @@ def test_computed_objective_fills_in_from_service_results(world, login_as, syste
 
     year = THIS_YEAR - 1
     db.session.add_all([
-        ServiceResult(tenant_id=world.tenant_ids["a1"], year=year, month=1, procedure_code="", received=10,
+        ServiceResult.of_month(tenant_id=world.tenant_ids["a1"], year=year, month=1, procedure_code="", received=10,
                       resolved_early=2, resolved_on_time=8, resolved_late=0, pending=0),
-        ServiceResult(tenant_id=world.tenant_ids["a1"], year=year, month=2, procedure_code="", received=10,
+        ServiceResult.of_month(tenant_id=world.tenant_ids["a1"], year=year, month=2, procedure_code="", received=10,
                       resolved_early=0, resolved_on_time=9, resolved_late=1, pending=0),
-        ServiceResult(tenant_id=world.tenant_ids["a1"], year=year, month=3, procedure_code="P1", received=20,
+        ServiceResult.of_month(tenant_id=world.tenant_ids["a1"], year=year, month=3, procedure_code="P1", received=20,
                       resolved_early=0, resolved_on_time=20, resolved_late=0, pending=0),
         SatisfactionSurvey(tenant_id=world.tenant_ids["a1"], year=year, month=1, responses=54, satisfied=54),
     ])
@@ -170,7 +170,7 @@ def test_dashboard_is_a_fixed_number_of_queries(world, login_as, count_queries, 
     add(3)
     few = queries()
     add(30)
-    db.session.add_all([ServiceResult(tenant_id=world.tenant_ids["a1"], year=THIS_YEAR - 1, month=m,
+    db.session.add_all([ServiceResult.of_month(tenant_id=world.tenant_ids["a1"], year=THIS_YEAR - 1, month=m,
                                       procedure_code=f"P{p}", received=1, resolved_early=0, resolved_on_time=1,
                                       resolved_late=0, pending=0) for m in range(1, 13) for p in range(20)])
     db.session.commit()

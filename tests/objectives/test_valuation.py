@@ -30,7 +30,7 @@ def add_results(db, tenant_id: int, year: int, month: int, early: int, on_time: 
                 code: str = "") -> None:
     from govqms.performance.models import ServiceResult
 
-    db.session.add(ServiceResult(tenant_id=tenant_id, year=year, month=month, procedure_code=code,
+    db.session.add(ServiceResult.of_month(tenant_id=tenant_id, year=year, month=month, procedure_code=code,
                                  received=early + on_time + late + pending, resolved_early=early,
                                  resolved_on_time=on_time, resolved_late=late, pending=pending))
 
@@ -138,7 +138,7 @@ def test_a_value_dated_after_the_judged_day_does_not_count(world, system_scope):
     assert valued.objectives[typed].status == "on_track"  # June's 10 would put it at risk
     assert valued.objectives[computed].values == {1: 100.0, 2: 100.0}  # Q2: April and May only
     assert (valued.service.received, valued.on_time_rate, valued.satisfaction_rate) == (50, 100.0, 100.0)
-    assert sorted(valued.results) == [1, 2, 3, 4, 5]
+    assert sorted(valued.results) == [(m, m) for m in range(1, 6)]  # one-month periods
 
     # the same day through the management review inputs; the year judged after it ends counts everything
     inputs = compile_inputs(a1, year, on, on=on)

@@ -128,7 +128,7 @@ def make_b1_records(world, owner_id: int) -> dict[str, int]:
         measurement = Measurement(tenant_id=tenant_id, objective_id=objective.id, period_index=1, value=1,
                                   evidence_key=get_storage().put(tenant_id, b"secret of b1"), evidence_name="b.pdf",
                                   evidence_mimetype="application/pdf")
-        result = ServiceResult(tenant_id=tenant_id, year=2025, month=1, received=1, resolved_early=0,
+        result = ServiceResult.of_month(tenant_id=tenant_id, year=2025, month=1, received=1, resolved_early=0,
                                resolved_on_time=1, resolved_late=0, pending=0)
         survey = SatisfactionSurvey(tenant_id=tenant_id, year=2025, month=1, responses=1, satisfied=1)
         upload = b"Ky;Tiep nhan\n01/2025;1\n"

@@ -9,9 +9,11 @@ their objectives: the objectives, the typed measurements, the monthly service re
 surveys. It holds numbers and statuses only; the reason of a status is translated on demand
 (``ObjectiveValuation.judgement``), by the pages that show one agency, never for a whole province.
 
-What counts on *on*: a measurement is dated by its period, a service result or survey by its month, as
-recording and import date them (a period, or a month, can be recorded once it has begun). A value whose
-period or month had not begun on *on* is not counted, so the situation of a past day is that day's.
+What counts on *on*: a measurement is dated by its period, a service result by its reporting period and a
+survey by its month, as recording and import date them (a period, or a month, can be recorded once it has
+begun). A value whose period or month had not begun on *on* is not counted, so the situation of a past day
+is that day's. Service results come by reporting period (a month, a quarter, a half-year…): an objective's
+period counts the reported periods lying within it, and has no value when one straddles it.
 """
 from __future__ import annotations
 
@@ -88,7 +90,8 @@ class AgencyValuation:
     year: int
     on: dt.date
     objectives: dict[int, ObjectiveValuation] = field(default_factory=dict)  # by objective id
-    results: dict[int, Results] = field(default_factory=dict)  # month → dossiers, months with results only
+    #: (first month, last month) → dossiers of that reporting period (a month, a quarter…), periods with results only
+    results: dict[tuple[int, int], Results] = field(default_factory=dict)
     surveys: dict[int, Satisfaction] = field(default_factory=dict)  # month → responses, months surveyed only
     service: Results = Results()  # the year's dossiers counted on the day
     satisfaction: Satisfaction = Satisfaction()
@@ -119,10 +122,24 @@ class AgencyValuation:
         """Objective id → status with its reason: for the pages of one agency."""
         return {objective_id: v.judgement() for objective_id, v in self.objectives.items()}
 
-    def month_rates(self) -> dict[str, list[float | None]]:
-        """On-time and satisfaction rates of each month of the year (None: nothing counted)."""
-        return {"on_time": [self.results[m].on_time_rate if m in self.results else None for m in range(1, 13)],
-                "satisfaction": [self.surveys[m].rate if m in self.surveys else None for m in range(1, 13)]}
+    def month_rates(self) -> dict[str, list[tuple[int, int, float | None]]]:
+        """On-time rate of each reporting period and satisfaction rate of each month surveyed, as
+        (first month, last month, rate): a quarter reported as a quarter is one bar over its months."""
+        return {"on_time": [(first, last, r.on_time_rate) for (first, last), r in sorted(self.results.items())],
+                "satisfaction": [(m, m, s.rate) for m, s in sorted(self.surveys.items())]}
+
+    def results_within(self, months: Collection[int]) -> Results | None:
+        """The dossiers of the reporting periods lying within *months*; None when a period reported
+        overlaps them only in part (a quarter's figures say nothing of one of its months)."""
+        wanted = set(months)
+        total, partial = Results(), False
+        for (first, last), figures in self.results.items():
+            span = set(range(first, last + 1))
+            if span <= wanted:
+                total = total + figures
+            elif span & wanted:
+                partial = True
+        return None if partial else total
 
 
 def months_begun(year: int, on: dt.date) -> int:
@@ -157,14 +174,16 @@ def valuate(tenant_ids: Iterable[int], year: int, on: dt.date, *,
             .where(*which)):
         typed.setdefault(objective_id, {})[index] = value
     out = {tenant_id: AgencyValuation(tenant_id, year, on) for tenant_id in ids}
-    for tenant_id, month, received, early, on_time, late, pending in db.session.execute(
-            select(ServiceResult.tenant_id, ServiceResult.month, func.sum(ServiceResult.received),
-                   func.sum(ServiceResult.resolved_early), func.sum(ServiceResult.resolved_on_time),
-                   func.sum(ServiceResult.resolved_late), func.sum(ServiceResult.pending))
-            .where(in_ids(ServiceResult.tenant_id, ids), ServiceResult.year == year, ServiceResult.month <= last_month)
-            .group_by(ServiceResult.tenant_id, ServiceResult.month)):
-        out[tenant_id].results[month] = Results(int(received or 0), int(early or 0), int(on_time or 0),
-                                                int(late or 0), int(pending or 0))
+    for tenant_id, first, last, received, early, on_time, late, pending in db.session.execute(
+            select(ServiceResult.tenant_id, ServiceResult.first_month, ServiceResult.last_month,
+                   func.sum(ServiceResult.received), func.sum(ServiceResult.resolved_early),
+                   func.sum(ServiceResult.resolved_on_time), func.sum(ServiceResult.resolved_late),
+                   func.sum(ServiceResult.pending))
+            .where(in_ids(ServiceResult.tenant_id, ids), ServiceResult.year == year,
+                   ServiceResult.first_month <= last_month)
+            .group_by(ServiceResult.tenant_id, ServiceResult.first_month, ServiceResult.last_month)):
+        out[tenant_id].results[(first, last)] = Results(int(received or 0), int(early or 0), int(on_time or 0),
+                                                        int(late or 0), int(pending or 0))
     for tenant_id, month, responses, satisfied in db.session.execute(
             select(SatisfactionSurvey.tenant_id, SatisfactionSurvey.month, func.sum(SatisfactionSurvey.responses),
                    func.sum(SatisfactionSurvey.satisfied))
@@ -196,7 +215,8 @@ def _computed(source: str, periods: list[rules.Period], agency: AgencyValuation)
     values = {}
     for period in periods:
         if source == Source.ON_TIME_RATE:
-            rate = sum((agency.results.get(m, Results()) for m in period.months), Results()).on_time_rate
+            within = agency.results_within(period.months)
+            rate = within.on_time_rate if within is not None else None
         else:
             rate = sum((agency.surveys.get(m, Satisfaction()) for m in period.months), Satisfaction()).rate
         if rate is not None:

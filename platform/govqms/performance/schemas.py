@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from govqms.core.schemas import InputSchema, TrimmedString
+from govqms.performance import periods
 from govqms.performance.services import parse_period
 
 COUNT = validate.Range(min=0, error=_l("Enter a whole number, 0 or more."))
@@ -15,8 +16,19 @@ class PeriodField(fields.Field):
         return period
 
 
+class ReportPeriodField(fields.Field):
+    """A reporting period as the forms write it (a month, Quý III/2026, 6 tháng đầu năm 2026, a range)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return periods.parse(value)
+        except periods.PeriodError as err:
+            raise ValidationError(str(err)) from err
+
+
 class ServiceResultSchema(InputSchema):
-    period = PeriodField(required=True)
+    period = ReportPeriodField(required=True)
+    field = TrimmedString(load_default="", validate=validate.Length(max=255))
     procedure_code = TrimmedString(load_default="", validate=validate.Length(max=64))
     received = fields.Integer(required=True, validate=COUNT)
     resolved_early = fields.Integer(required=True, validate=COUNT)
@@ -27,9 +39,9 @@ class ServiceResultSchema(InputSchema):
     @validates_schema
     def _adds_up(self, data, **kwargs):
         parts = sum(data.get(k, 0) for k in ("resolved_early", "resolved_on_time", "resolved_late", "pending"))
-        if "received" in data and parts != data["received"]:
-            raise ValidationError(_l("Early + on time + late + pending = %(parts)s, not %(received)s.",
-                                     parts=parts, received=data["received"]), "received")
+        if "received" in data and parts > data["received"]:
+            raise ValidationError(_l("Early + on time + late + pending = %(parts)s, more than the %(received)s "
+                                     "received.", parts=parts, received=data["received"]), "received")
 
 
 class SurveySchema(InputSchema):

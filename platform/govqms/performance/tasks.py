@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from govqms.core.exports import append_row
 from govqms.core.imports import ImportRefused
 from govqms.core.storage import get_storage
 from govqms.documents.services import today
@@ -15,25 +16,38 @@ from govqms.jobs.services import task
 from govqms.objectives import rules
 from govqms.objectives import services as objectives
 from govqms.objectives.valuation import valuate
-from govqms.performance import services
+from govqms.performance import periods, services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @task("performance.import_service_results", read_only=False)
-def import_service_results(job, tenant_id: int, digest: str, extension: str, locale: str = "vi", **columns) -> None:
-    """Import an uploaded one-stop-shop export: every row valid, or nothing written and a report."""
+def import_service_results(job, tenant_id: int, digest: str, extension: str, locale: str = "vi", period: str = "",
+                           **columns) -> None:
+    """Import an uploaded one-stop report: every row valid, or nothing written and a report. The rows
+    skipped (headings, totals, signatures) are listed in the report, with why."""
     mapping = {key.removeprefix("col_"): index for key, index in columns.items() if key.startswith("col_")}
     data = get_storage().get(f"{tenant_id}/{digest[:2]}/{digest}")
     with force_locale(locale):
         try:
-            created, updated = services.import_service_results(tenant_id, data, extension, mapping, job.progress)
+            typed = periods.parse(period) if period else None
+            outcome = services.import_service_results(tenant_id, data, extension, mapping or None, job.progress,
+                                                      period=typed)
+        except periods.PeriodError as err:
+            job.set_report([{"row": 0, "column": _("Period"), "message": str(err)}],
+                           _("Nothing imported: the period typed could not be read."))
+            return
         except ImportRefused as refused:
             db.session.rollback()
             job.set_report([e.as_dict() for e in refused.errors],
                            _("Nothing imported: %(n)s problem(s) in the file.", n=len(refused.errors)))
             return
-        job.set_report(None, _("%(created)s row(s) added, %(updated)s updated.", created=created, updated=updated))
+        labels = ", ".join(p.label() for p in outcome.periods)
+        message = _("%(stored)s row(s) stored for %(periods)s.", stored=outcome.stored, periods=labels)
+        if outcome.replaced:
+            message += " " + _("They replace %(n)s row(s) stored before for %(periods)s.", n=outcome.replaced,
+                               periods=", ".join(outcome.replaced_periods))
+        job.set_report([{"row": s.row, "column": "", "message": s.reason} for s in outcome.skipped] or None, message)
 
 
 def _bold(sheet) -> None:
@@ -56,16 +70,17 @@ def export_year(job, tenant_id: int, year: int, locale: str = "vi") -> None:
         judgements = valued.judgements()
         for objective in objective_list:
             j = judgements[objective.id]
-            sheet.append([objective.statement, objective.indicator, objective.unit.name if objective.unit else "",
-                          f"{objective.comparator} {objective.target:g} {objective.unit_of_measure}".strip(),
-                          j.latest_value, j.latest_period.label(objective.frequency) if j.latest_period else "",
-                          j.achievement, str(rules.STATUS_LABELS[j.status]), j.reason])
+            append_row(sheet, [objective.statement, objective.indicator, objective.unit.name if objective.unit else "",
+                               f"{objective.comparator} {objective.target:g} {objective.unit_of_measure}".strip(),
+                               j.latest_value, j.latest_period.label(objective.frequency) if j.latest_period else "",
+                               j.achievement, str(rules.STATUS_LABELS[j.status]), j.reason])
         results = book.create_sheet(_("Service results")[:31])
-        results.append([_("Month"), _("Received"), _("Resolved early"), _("Resolved on time"), _("Resolved late"),
+        results.append([_("Period"), _("Received"), _("Resolved early"), _("Resolved on time"), _("Resolved late"),
                         _("Pending"), _("On-time rate (%)")])
         _bold(results)
-        for month, figures in sorted(valued.results.items()):
-            results.append([f"{month:02d}/{year}", figures.received, figures.early, figures.on_time, figures.late,
+        for (first, last), figures in sorted(valued.results.items()):
+            period = f"{first:02d}/{year}" if first == last else f"{first:02d}–{last:02d}/{year}"
+            results.append([period, figures.received, figures.early, figures.on_time, figures.late,
                             figures.pending, figures.on_time_rate])
     out = BytesIO()
     book.save(out)

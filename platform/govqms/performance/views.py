@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -10,8 +11,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from govqms.core.forms import process_form
-from govqms.core.imports import read_table
+from govqms.core.imports import ImportRefused
 from govqms.core.permissions import Action
+from govqms.core.spreadsheets import check_spreadsheet
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import requires, workspace_blueprint, year_arg
@@ -20,7 +22,7 @@ from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.objectives import services as objectives
 from govqms.objectives.valuation import valuate
-from govqms.performance import charts, services
+from govqms.performance import charts, periods, services
 from govqms.performance.models import SatisfactionSurvey, ServiceResult, on_time_rate, satisfaction_rate
 from govqms.performance.schemas import ServiceResultSchema, SurveySchema
 
@@ -75,12 +77,30 @@ def _monthly_form(model, record, schema, fields: tuple[str, ...], template: str,
     return render_template(template, record=record, form=form, errors=errors), 400 if errors else 200
 
 
-RESULT_FIELDS = ("procedure_code", "received", "resolved_early", "resolved_on_time", "resolved_late", "pending")
+RESULT_FIELDS = ("field", "procedure_code", "received", "resolved_early", "resolved_on_time", "resolved_late",
+                 "pending")
 
 
 def _result_form(result: ServiceResult | None):
-    return _monthly_form(ServiceResult, result, ServiceResultSchema(), RESULT_FIELDS, "performance/result_form.html",
-                         lambda period: _("Results of %(period)s saved.", period=period))
+    """One period's figures (a month, a quarter…), for the agency, a field or a procedure."""
+    initial = ({"period": result.period.label() if result.period.length > 1 or result.period.start.day != 1
+                else f"{result.first_month:02d}/{result.year}", **{k: getattr(result, k) for k in RESULT_FIELDS}}
+               if result else {})
+
+    def on_valid(data):
+        period = data.pop("period")
+        saved = services.save_result(g.tenant.id, result, period, data)
+        if isinstance(saved, str):
+            return {"period": saved}
+        db.session.commit()
+        flash(_("Results of %(period)s saved.", period=period.label()), "success")
+        return redirect(url_for(".index", year=period.year))
+
+    form, errors, done = process_form(ServiceResultSchema(), initial, on_valid)
+    if done is not None:
+        return done
+    return render_template("performance/result_form.html", record=result, form=form, errors=errors), \
+        400 if errors else 200
 
 
 @bp.route("/results/new", methods=["GET", "POST"])
@@ -128,8 +148,9 @@ def import_upload():
     if request.method == "POST":
         try:
             checked = check_upload(request.files.get("file"), IMPORT_TYPES)
-        except UploadRefused as err:
-            flash(str(err), "danger")
+            check_spreadsheet(checked.data, checked.extension)  # a bomb is never stored
+        except (UploadRefused, ImportRefused) as err:
+            flash(err.errors[0].message if isinstance(err, ImportRefused) else str(err), "danger")
             return render_template("performance/import.html"), 400
         get_storage().put(g.tenant.id, checked.data)
         return redirect(url_for(".import_mapping", digest=checked.sha256, ext=checked.extension))
@@ -147,32 +168,69 @@ def _uploaded(digest: str, extension: str) -> bytes:
     return storage.get(key)
 
 
+#: The mapping step reads only the top of the file: the whole sheet is read by the job.
+PREVIEW_ROWS = 60
+
+
 @bp.route("/import/<digest>", methods=["GET", "POST"])
 @requires(Action.PERFORMANCE_MANAGE)
 def import_mapping(digest: str):
+    """The layout found (header rows, period from the title, which column is which) with the first rows
+    as they will be stored; the user corrects the mapping or types the period, then the job imports."""
     extension = request.args.get("ext", "")
     data = _uploaded(digest, extension)
     try:
-        rows = read_table(data, extension)
-    except (ValueError, UnicodeDecodeError, OSError):
+        check_spreadsheet(data, extension)  # a bomb is refused before anything in it is unpacked
+        rows = services.read_sheet(data, extension, limit=PREVIEW_ROWS)
+    except ImportRefused as refused:
+        flash(refused.errors[0].message, "danger")
+        return redirect(url_for(".import_upload"))
+    except (ValueError, UnicodeDecodeError, OSError, KeyError, zipfile.BadZipFile):
         flash(_("The file could not be read as a table."), "danger")
         return redirect(url_for(".import_upload"))
-    header = [str(h) if h is not None else "" for h in (rows[0] if rows else [])]
-    mapping = services.guess_mapping(header)
+    found = services.analyse(rows)
+    width = max((len(r) for r in rows), default=0)
+    labels = found.labels if found else [str(c or "") for c in (rows[0] if rows else [])]
+    labels = labels + [""] * (width - len(labels))
+    mapping = dict(found.mapping) if found else {}
+    period_text = ""
+    title_period = services.period_in_title(found)
+    errors: list = []
     if request.method == "POST":
         chosen = {field: request.form.get(field, "") for field in services.FIELDS}
-        mapping = {field: int(value) for field, value in chosen.items()
-                   if value.isdigit() and int(value) < len(header)}
-        missing = [field for field in services.REQUIRED if field not in mapping]
-        if not missing:
+        mapping = {field: int(value) for field, value in chosen.items() if value.isdigit() and int(value) < width}
+        period_text = request.form.get("period_text", "").strip()[:100]
+        missing = [field for field in services.REQUIRED if field not in mapping and not (
+            field == "pending" and ("pending_not_due" in mapping or "pending_overdue" in mapping))]
+        try:
+            typed = periods.parse(period_text) if period_text else None
+        except periods.PeriodError as err:
+            typed, errors = None, [str(err)]
+        if not period_text and title_period is None and "period" not in mapping:
+            errors.append(_("Type the period: the title of the sheet names none."))
+        if missing:
+            errors.append(_("Choose a column for every required field."))
+        if not errors:
             job = enqueue("performance.import_service_results", tenant_id=g.tenant.id, user_id=current_user.id,
                           digest=digest, extension=extension, locale=str(get_locale()),
+                          period=period_text if typed else "",
                           **{f"col_{field}": index for field, index in mapping.items()})
             return redirect(url_for("jobs.show", job_id=job.id))
-        flash(_("Choose a column for every required field."), "danger")
-    return render_template("performance/import_mapping.html", header=header, preview=rows[1:6],
-                           total=max(0, len(rows) - 1), mapping=mapping, fields=services.FIELDS,
-                           required=services.REQUIRED), 200 if request.method == "GET" else 400
+        for error in errors:
+            flash(error, "danger")
+    preview, preview_errors = None, []
+    if found is not None and all(f in mapping for f in services.REQUIRED[:4]):
+        try:
+            preview = services.plan(g.tenant.id, rows, mapping, title_period or periods.Period.month(
+                today().year, today().month), found, preview=True)
+        except ImportRefused as refused:
+            preview_errors = refused.errors[:10]
+    return render_template("performance/import_mapping.html", labels=labels, found=found, mapping=mapping,
+                           fields=services.FIELDS, required=services.REQUIRED, title_period=title_period,
+                           period_text=period_text, preview=preview, preview_errors=preview_errors,
+                           found_rows=", ".join(str(r + 1) for r in found.header_rows) if found else "",
+                           first_rows=rows[:12], more=len(rows) >= PREVIEW_ROWS), \
+        200 if request.method == "GET" else 400
 
 
 # --- the dashboard ------------------------------------------------------------------------------
