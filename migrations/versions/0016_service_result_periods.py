@@ -17,9 +17,20 @@ branch_labels = None
 depends_on = None
 
 
+def _unique_on(columns: list[str]) -> str | None:
+    """The name of the unique constraint on *columns* as the database reports it (SQLite may have
+    recreated it under another name, or none, in an earlier batch operation)."""
+    for constraint in sa.inspect(op.get_bind()).get_unique_constraints('service_result'):
+        if sorted(constraint['column_names']) == sorted(columns):
+            return constraint['name']
+    return None
+
+
 def upgrade():
+    old = _unique_on(['tenant_id', 'year', 'month', 'procedure_code'])
     with op.batch_alter_table('service_result', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_service_result_tenant_id_year_month_procedure_code', type_='unique')
+        if old:
+            batch_op.drop_constraint(old, type_='unique')
         batch_op.alter_column('month', new_column_name='first_month', existing_type=sa.Integer(), existing_nullable=False)
         batch_op.add_column(sa.Column('last_month', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('period_start', sa.Date(), nullable=True))
@@ -50,5 +61,6 @@ def downgrade():
         batch_op.drop_column('period_start')
         batch_op.drop_column('last_month')
         batch_op.alter_column('first_month', new_column_name='month', existing_type=sa.Integer(), existing_nullable=False)
+    with op.batch_alter_table('service_result', schema=None) as batch_op:
         batch_op.create_unique_constraint('uq_service_result_tenant_id_year_month_procedure_code',
                                           ['tenant_id', 'year', 'month', 'procedure_code'])
