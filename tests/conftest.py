@@ -149,9 +149,10 @@ def fresh_database(kind: str, folder: Path):
         created.drop()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def backend(request, tmp_path_factory, _environment):
-    with fresh_database(request.param, tmp_path_factory.mktemp(request.param)) as created:
+@contextlib.contextmanager
+def migrated_database(kind: str, folder):
+    """A new database of *kind*, migrated to head, the application role granted on PostgreSQL."""
+    with fresh_database(kind, folder) as created:
         migrate(created.owner_url)
         if created.name == "postgresql":
             from govqms.core.rls import grant_app_role
@@ -160,6 +161,12 @@ def backend(request, tmp_path_factory, _environment):
             with owner.begin() as conn:
                 grant_app_role(conn, APP_ROLE)
             owner.dispose()
+        yield created
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request, tmp_path_factory, _environment):
+    with migrated_database(request.param, tmp_path_factory.mktemp(request.param)) as created:
         yield created
 
 

@@ -29,8 +29,8 @@ from flask import Flask
 
 from govqms.jobs.services import task
 from tests.conftest import (
-    APP_ROLE, PASSWORD, REDIS_URL, ROOT, Backend, World, build_world, fresh_database, login, migrate,
-    redis_available, service_unavailable,
+    PASSWORD, REDIS_URL, ROOT, Backend, World, build_world, login, migrated_database, redis_available,
+    service_unavailable,
 )
 from tests.conftest import test_config as app_config
 
@@ -61,15 +61,7 @@ def installation(backend, tmp_path_factory):
     from govqms.core.tenancy import TenantScope, scoped
     from govqms.extensions import db
 
-    with fresh_database(backend.name, tmp_path_factory.mktemp(f"atomicity-{backend.name}")) as created:
-        migrate(created.owner_url)
-        if created.name == "postgresql":
-            from govqms.core.rls import grant_app_role
-
-            owner = sa.create_engine(created.owner_url)
-            with owner.begin() as conn:
-                grant_app_role(conn, APP_ROLE)
-            owner.dispose()
+    with migrated_database(backend.name, tmp_path_factory.mktemp(f"atomicity-{backend.name}")) as created:
         application = create_app(app_config(created.app_url))
         with application.app_context(), scoped(TenantScope.system()), acting_as(Actor(None, "tests")):
             world = build_world()
