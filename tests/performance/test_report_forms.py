@@ -263,3 +263,21 @@ def test_the_mapping_step_shows_the_layout_found_and_imports_it(world, login_as,
     assert [r.received for r in tenant_results(db, world.tenant_ids["a1"])] == [20, 14, 40]
     bad = client.post(mapping_url, data={**form, "period_text": "quý 9/2026"})
     assert bad.status_code == 400
+
+
+def test_merged_ranges_are_read_from_the_sheet_and_clamped_to_what_was_read():
+    from govqms.core import layout
+    from govqms.core.spreadsheets import check_workbook
+
+    book = Workbook()
+    ws = book.active
+    for n in range(5000):
+        ws.append([n, "x", "y"])
+    ws.merge_cells("A1:C1")
+    ws.merge_cells("B4000:B4500")
+    ws.merge_cells("A2:C3")
+    out = io.BytesIO()
+    book.save(out)
+    data = out.getvalue()
+    ranges = layout.merged_ranges(data, check_workbook(data).path, max_row=60, max_col=2)
+    assert sorted(ranges) == [(1, 1, 1, 2), (2, 1, 3, 2)]  # clamped; the one below row 60 is not kept

@@ -97,7 +97,7 @@ def rows_of(tenants: list, jurisdiction_id: int, on: dt.date) -> list[Row]:
     records), the day, the language and the rules' code, so it is computed once and shared by every
     overseer and level that shows it; only the agencies missing from the cache are computed, all
     together in a fixed number of queries."""
-    suffix = _key_suffix(on)
+    suffix = key_suffix(on)
     keys = {t.id: _key(t, suffix) for t in tenants}
     writing = db.session.info.get(BUMPED, False)  # this transaction changed agencies: compute, keep nothing
     found = {} if writing else cache().get_many(list(keys.values()))
@@ -128,7 +128,9 @@ CODE_VERSION = hashlib.sha256(b"".join(
     Path(module.__file__).read_bytes() for module in (engine, valuation, sys.modules[__name__]))).hexdigest()[:12]
 
 
-def _key_suffix(on: dt.date) -> str:
+def key_suffix(on: dt.date) -> str:
+    """What every cached piece of the view depends on besides its agencies: the day, the language and
+    the due-soon window."""
     return f"{on.isoformat()}:{get_locale()}:{current_app.config.get('COMPLIANCE_DUE_SOON_DAYS', 30)}"
 
 
@@ -139,7 +141,7 @@ def _key(tenant, suffix: str) -> str:
 def standing_key(tenant, on: dt.date) -> str:
     """The cache key of an agency's standing on *on*: its version, the day, the language, the due-soon
     window and the code that computes it."""
-    return _key(tenant, _key_suffix(on))
+    return _key(tenant, key_suffix(on))
 
 
 _locks: dict[tuple, threading.Lock] = {}
@@ -277,7 +279,7 @@ def overview(scope: Scope) -> Overview:
     for agency in agencies:  # a child's path is this one's and one more code: /vn/ → /vn/khanh-hoa/
         end = agency.path.find("/", start)
         by_path.get(agency.path[:end + 1], direct).append(agency)
-    suffix = _key_suffix(on)
+    suffix = key_suffix(on)
     keys = {child.id: "summary:" + _digest(members[child.id]) + ":" + suffix for child in children}
     writing = db.session.info.get(BUMPED, False)
     found = {} if writing else cache().get_many(list(keys.values()))

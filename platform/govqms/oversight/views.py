@@ -83,7 +83,7 @@ def overview():
     args = comparison.clean_filters(request.args)
     scope = comparison.scope_of(g.jurisdiction, on)
     key = ":".join(("page", comparison.CODE_VERSION, BODY_VERSION, str(g.jurisdiction.id), scope.digest,
-                    comparison._key_suffix(on), json.dumps(args, sort_keys=True), str(page_number())))
+                    comparison.key_suffix(on), json.dumps(args, sort_keys=True), str(page_number())))
     writing = db.session.info.get(BUMPED, False)
     body = None if writing else cache().get_many([key]).get(key)
     if body is None:

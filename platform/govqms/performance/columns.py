@@ -5,14 +5,13 @@ nhận giải quyết", "Kết quả giải quyết / Số hồ sơ đã giải 
 columns ("Tổng số", "Trước hạn", "Đúng hạn", "Quá hạn", "Chưa đến hạn"…). The same column name means
 different figures under different groups ("Quá hạn" resolved late, or pending and overdue), so a
 column is named by all its header parts, folded (no diacritics, lower case), upper first.
+Breakdowns the form prints beside the totals (received online, carried over, pending not yet due or
+overdue) get names of their own, so they are never taken for a total; pending is their sum only
+where the form has no pending total.
 """
 from __future__ import annotations
 
 import re
-
-#: Figures read but not stored: breakdowns the form prints beside the totals.
-IGNORED = ("received_online", "received_carried", "received_new", "pending_not_due", "pending_overdue")
-
 
 def _has(text: str, *words: str) -> bool:
     return any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", text) for w in words)

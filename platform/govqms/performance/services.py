@@ -69,11 +69,6 @@ def _count(value: Any) -> int | None:
     return int(text) if re.fullmatch(r"-?\d+", text) else None
 
 
-def guess_mapping(header: list[Any]) -> dict[str, int]:
-    """Which column holds which field, from one header row (a flat file)."""
-    return layout.detect([list(header)], columns.match, REQUIRED).mapping if header else {}
-
-
 @dataclass
 class Row:
     number: int  # as the spreadsheet numbers it
