@@ -67,6 +67,28 @@ class TestProcedureImport:
         assert problems == {(4, "Tên thủ tục"), (4, "Mã quy trình"), (8, "Mã thủ tục")}
         assert "Tên thủ tục" in page.text and "QT-404" in page.text
 
+    def test_a_form_with_a_title_block_and_a_signature_imports_its_table(self, world, login_as, system_scope):
+        """The procedures list as the province publishes it: title rows, the header further down, the
+        column numbers, a total line and the signature block: the same layout detection as results."""
+        from govqms.extensions import db
+
+        client = login_as("a1_secretary")
+        import_file(client, world.a1, "danh-muc.xlsx", xlsx([
+            ["UBND TỈNH KHÁNH HÒA", None, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"],
+            ["DANH MỤC THỦ TỤC HÀNH CHÍNH THUỘC THẨM QUYỀN GIẢI QUYẾT CỦA SỞ TƯ PHÁP"],
+            [],
+            ["STT", "Mã TTHC", "Tên thủ tục hành chính", "Lĩnh vực"],
+            ["(1)", "(2)", "(3)", "(4)"],
+            [1, "2.000908", "Chứng thực bản sao từ bản chính", "Chứng thực"],
+            [2, "2.000815", "Cấp bản sao trích lục hộ tịch", "Hộ tịch"],
+            [None, None, "Tổng cộng: 2 thủ tục", None],
+            [None, None, "Người lập biểu", "GIÁM ĐỐC"],
+            [None, None, "(Ký, ghi rõ họ tên)", None],
+        ]))
+        procedures = procedures_of(db, world.tenant_ids["a1"])
+        assert set(procedures) == {"2.000908", "2.000815"}
+        assert procedures["2.000815"].field == "Hộ tịch"
+
     def test_csv_with_semicolons_and_missing_column(self, world, login_as, system_scope):
         from govqms.extensions import db
         from govqms.jobs.models import Job

@@ -14,6 +14,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError
 
+from govqms.core import layout
 from govqms.core.text import fold
 
 
@@ -73,20 +74,61 @@ def map_columns(header: list[Any], aliases: dict[str, tuple[str, ...]], required
     return mapping, errors
 
 
-def cells(rows: list[list[Any]], mapping: dict[str, int]):
-    """Each data row as ``(row number, {field: raw value})``; blank lines are skipped."""
-    for number, row in enumerate(rows[1:], start=2):
+@dataclass(frozen=True)
+class Table:
+    """Where a file's table is: which column holds which field, the header row(s) and the first
+    data row (found below any title block, as government forms have it)."""
+
+    mapping: dict[str, int]
+    header: list[Any]       # the header as the file names its columns (labels of merged rows joined)
+    start: int              # index of the first data row
+    key: str | None = None  # a field every data row has: a row without it may end the table
+
+
+def locate(rows: list[list[Any]], aliases: dict[str, tuple[str, ...]], required: tuple[str, ...],
+           labels: dict[str, str] | None = None) -> tuple[Table, list[RowError]]:
+    """The table of *rows*: its header found among the first rows (``core.layout``), its columns by
+    header name (Vietnamese or English, any accents); the first row is taken when none matches, so
+    the errors name the columns missing from it."""
+    wanted = {field: {fold(n) for n in (field, *names)} for field, names in aliases.items()}
+
+    def match(parts: list[str]) -> str | None:
+        for field, names in wanted.items():
+            if parts[-1] in names or " / ".join(parts) in names:
+                return field
+        return None
+
+    found = layout.detect(rows, match, required)
+    if found is not None and all(field in found.mapping for field in required):
+        return Table(found.mapping, found.labels, found.data_start, required[0] if required else None), []
+    mapping, errors = map_columns(rows[0] if rows else [], aliases, required, labels)
+    return Table(mapping, rows[0] if rows else [], 1, required[0] if required else None), errors
+
+
+def cells(rows: list[list[Any]], mapping: dict[str, int], start: int = 1, key: str | None = None):
+    """Each data row as ``(row number, {field: raw value})``, numbered as the spreadsheet numbers it;
+    blank lines are skipped. With *key*, a row without that field is skipped when it is a total row,
+    and ends the table when it is a line of the signature block under it."""
+    for index in range(start, len(rows)):
+        row = rows[index]
         if all(cell in (None, "") for cell in row):
             continue  # blank lines in a spreadsheet are not data
-        values = {field: (row[index] if index < len(row) else None) for field, index in mapping.items()}
-        yield number, {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+        values = {field: (row[i] if i < len(row) else None) for field, i in mapping.items()}
+        values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+        if key is not None and values.get(key) in (None, ""):
+            if layout.is_signature(row):
+                return
+            if layout.is_total(row):
+                continue
+        yield index + 1, values
 
 
 def validate_rows(rows: list[list[Any]], mapping: dict[str, int], schema: Schema,
-                  labels: dict[str, str]) -> tuple[list[tuple[int, dict]], list[RowError]]:
+                  labels: dict[str, str], start: int = 1,
+                  key: str | None = None) -> tuple[list[tuple[int, dict]], list[RowError]]:
     """Load every data row through *schema*; return the good rows with their numbers, and errors."""
     good, errors = [], []
-    for number, values in cells(rows, mapping):
+    for number, values in cells(rows, mapping, start, key):
         try:
             good.append((number, schema.load({k: v for k, v in values.items() if v not in (None, "")})))
         except ValidationError as err:

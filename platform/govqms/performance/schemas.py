@@ -3,9 +3,10 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from govqms.core.schemas import InputSchema, TrimmedString
 from govqms.performance import periods
-from govqms.performance.services import parse_period
+from govqms.performance.services import MAX_COUNT, parse_period
 
-COUNT = validate.Range(min=0, error=_l("Enter a whole number, 0 or more."))
+#: a count the database can hold and no agency exceeds in a period (as the import checks)
+COUNT = validate.Range(min=0, max=MAX_COUNT, error=_l("Enter a whole number from 0 to 10,000,000."))
 
 
 class PeriodField(fields.Field):

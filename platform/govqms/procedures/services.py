@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from govqms.core.imports import (
-    ImportRefused, RowError, cells, header_labels, map_columns, validate_rows,
+    ImportRefused, RowError, cells, header_labels, locate, validate_rows,
 )
 from govqms.core.spreadsheets import read_rows
 from govqms.core.text import fold, search_terms
@@ -71,17 +71,18 @@ def import_catalogue(tenant_id: int, data: bytes, extension: str,
     rows = read_rows(data, extension)  # refused past the row limit, an XLSX before it is unpacked
     if not rows:
         raise ImportRefused([RowError(1, "", str(_l("the file is empty")))])
-    mapping, errors = map_columns(rows[0], HEADERS, required=("code", "name"), labels=COLUMNS)
-    labels = header_labels(rows[0], mapping, COLUMNS)
+    table, errors = locate(rows, HEADERS, required=("code", "name"), labels=COLUMNS)
+    mapping = table.mapping
+    labels = header_labels(table.header, mapping, COLUMNS)
     if errors:
         raise ImportRefused(errors)
-    good, errors = validate_rows(rows, mapping, ProcedureRowSchema(), labels)
+    good, errors = validate_rows(rows, mapping, ProcedureRowSchema(), labels, table.start, table.key)
     documents = {code: id_ for code, id_ in db.session.execute(
         select(Document.code, Document.id).where(Document.tenant_id == tenant_id))}
     existing = {p.code: p for p in db.session.scalars(select(AdminProcedure).where(
         AdminProcedure.tenant_id == tenant_id))}
     seen: dict[str, int] = {}
-    for number, raw in cells(rows, mapping):  # every row, so one problem does not hide another
+    for number, raw in cells(rows, mapping, table.start, table.key):  # every row, so one problem does not hide another
         code = str(raw.get("code") or "").strip()
         if code and code in seen:
             errors.append(RowError(number, labels["code"], str(_l("also on row %(row)s", row=seen[code]))))
