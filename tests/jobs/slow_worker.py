@@ -2,7 +2,8 @@
 
 ``python -m tests.jobs.slow_worker worker --burst`` (from the repository root) runs the command
 line as ``govqms`` does. After each progress report, the work horse writes ``<pid> <done>`` to
-``GOVQMS_TEST_HORSE_PID_FILE`` and sleeps ``GOVQMS_TEST_PROGRESS_PAUSE`` seconds: a test can then
+``GOVQMS_TEST_HORSE_PID_FILE`` and sleeps ``GOVQMS_TEST_PROGRESS_PAUSE`` seconds (only once *done*
+reaches ``GOVQMS_TEST_PAUSE_FROM``, when set): a test can then
 kill it at a known point of an import (between two batches) instead of guessing from timing.
 Tests only; the application has no such hook.
 """
@@ -20,6 +21,8 @@ _report = JobHandle.progress
 
 def _report_then_pause(self, done: int, total: int, message: str | None = None) -> None:
     _report(self, done, total, message)
+    if done < int(os.environ.get("GOVQMS_TEST_PAUSE_FROM", "0")):
+        return  # an earlier report (e.g. "checked"): go on to the first batch written
     announced = Path(os.environ["GOVQMS_TEST_HORSE_PID_FILE"])
     partial = announced.with_suffix(".part")
     partial.write_text(f"{os.getpid()} {done}")

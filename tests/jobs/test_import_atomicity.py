@@ -319,3 +319,89 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_its_retry_adds_every_row(
         if worker is not None and worker.returncode is None:
             worker.communicate(timeout=30)
         app.config.update(before)
+
+
+@pytest.mark.postgresql_only
+def test_a_worker_killed_re_importing_service_results_keeps_what_was_stored(installation, tmp_path):
+    """3,000 service results stored, then the same periods imported again by a real RQ worker that is
+    killed once it has deleted the stored rows and flushed the first 1,000 new ones: the stored rows
+    are all still there, unchanged; the retried job replaces them exactly once."""
+    problem = redis_available()
+    if problem:
+        service_unavailable("Redis", problem)
+    import hashlib
+
+    from redis import Redis
+    from rq.registry import StartedJobRegistry
+
+    from govqms.core.activity import Actor, acting_as
+    from govqms.core.storage import get_storage
+    from govqms.core.tenancy import TenantScope, apply_database_scope, scoped
+    from govqms.extensions import db
+    from govqms.jobs import services as jobs
+    from govqms.performance import services
+    from govqms.performance.models import ServiceResult
+
+    app, tenant_id = installation.app, installation.world.tenant_ids["b1"]
+    data = ("Kỳ báo cáo;Mã TTHC;Tiếp nhận;Trước hạn;Đúng hạn;Quá hạn;Đang giải quyết\n" + "".join(
+        f"{m:02d}/2024;P{p:04d};10;3;5;1;1\n" for p in range(300) for m in range(1, 11))).encode()
+
+    def stored() -> tuple[int, int]:
+        table = ServiceResult.__table__
+        with db.engine.connect() as conn:
+            apply_database_scope(conn, TenantScope.system())
+            return conn.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(table.c.id), 0))
+                                .where(table.c.tenant_id == tenant_id)).one()
+
+    redis = Redis.from_url(REDIS_URL)
+    redis.flushdb()
+    queue_name = f"govqms-results-{os.getpid()}"
+    before = {key: app.config[key] for key in ("REDIS_URL", "JOB_QUEUE", "JOB_RETRY_DELAYS")}
+    announced = tmp_path / "horse"
+    env = {**os.environ, "GOVQMS_DATABASE_URL": installation.backend.app_url, "GOVQMS_REDIS_URL": REDIS_URL,
+           "GOVQMS_JOB_QUEUE": queue_name, "GOVQMS_ENV": "testing", "GOVQMS_TEST_HORSE_PID_FILE": str(announced),
+           "GOVQMS_TEST_PROGRESS_PAUSE": "60", "GOVQMS_TEST_PAUSE_FROM": "3"}
+    worker, horse = None, None
+    try:
+        with app.test_request_context(), scoped(TenantScope.tenant(tenant_id)), acting_as(Actor(None, "tests")):
+            first = services.import_service_results(tenant_id, data, "csv")
+            db.session.commit()
+            assert first.stored == 3000
+            original = stored()
+        app.config.update(REDIS_URL=REDIS_URL, JOB_QUEUE=queue_name, JOB_RETRY_DELAYS=(0,))
+        with app.app_context(), scoped(TenantScope.system()):
+            get_storage().put(tenant_id, data)
+            job_id = jobs.enqueue("performance.import_service_results", tenant_id=tenant_id, user_id=None,
+                                  digest=hashlib.sha256(data).hexdigest(), extension="csv", locale="en").id
+        worker = subprocess.Popen([sys.executable, "-m", "tests.jobs.slow_worker", "worker", "--burst"], cwd=ROOT,
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  start_new_session=True)
+        deadline = time.monotonic() + 60
+        while not announced.exists() and worker.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert announced.exists(), worker.communicate(timeout=10)[0][-3000:] if worker.poll() is not None else "late"
+        horse, done = (int(value) for value in announced.read_text().split())
+        assert done > 1500  # checked (half the work), then the stored rows deleted and 1,000 new ones flushed
+        with app.app_context():
+            assert stored() == original  # the deletion and the new rows are not committed
+        _kill(worker.pid)
+        _kill(horse)
+        worker.communicate(timeout=30)
+        with app.app_context():
+            assert stored() == original
+        StartedJobRegistry(queue_name, connection=redis).cleanup(timestamp=time.time() + 3600)
+        retry = subprocess.run([sys.executable, "-m", "govqms.cli", "worker", "--burst"], cwd=ROOT,
+                               env=env, capture_output=True, text=True, timeout=180)
+        assert retry.returncode == 0, retry.stderr[-3000:]
+        with app.app_context():
+            count, _ids = stored()
+            job = committed(tenant_id, job_id)["job"]
+        assert count == 3000 and job["status"] == "finished" and job["attempts"] == 2
+        assert "3000 row(s) stored" in job["message"] and "replace 3000 row(s)" in job["message"], job
+    finally:
+        for pid in (worker.pid if worker else None, horse):
+            if pid:
+                _kill(pid)
+        if worker is not None and worker.returncode is None:
+            worker.communicate(timeout=30)
+        app.config.update(before)

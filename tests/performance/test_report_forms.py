@@ -281,3 +281,26 @@ def test_merged_ranges_are_read_from_the_sheet_and_clamped_to_what_was_read():
     data = out.getvalue()
     ranges = layout.merged_ranges(data, check_workbook(data).path, max_row=60, max_col=2)
     assert sorted(ranges) == [(1, 1, 1, 2), (2, 1, 3, 2)]  # clamped; the one below row 60 is not kept
+
+
+def test_the_agencys_fields_with_their_figures_and_catalogue(app, world, system_scope, login_as):
+    from govqms.extensions import db
+    from govqms.performance import services
+    from govqms.procedures.models import AdminProcedure
+
+    a1 = world.tenant_ids["a1"]
+    db.session.add_all([AdminProcedure(tenant_id=a1, code="1.001", name="Thủ tục 1.001", field="Lĩnh vực Đất đai"),
+                        AdminProcedure(tenant_id=a1, code="3.001", name="Thủ tục 3.001", field="Lĩnh vực Công chứng")])
+    with app.test_request_context(), force_locale("en"):
+        services.import_service_results(a1, report_form(), "xlsx")
+    db.session.commit()
+    figures = {f.field: f for f in services.fields_of_year(a1, 2026)}
+    assert list(figures) == ["Lĩnh vực Công chứng", "Lĩnh vực Đất đai", "Lĩnh vực Hộ tịch"]  # Vietnamese order
+    assert (figures["Lĩnh vực Đất đai"].received, figures["Lĩnh vực Đất đai"].procedures_reported,
+            figures["Lĩnh vực Đất đai"].procedures_in_catalogue) == (34, 2, 1)
+    assert figures["Lĩnh vực Công chứng"].received == 0 and figures["Lĩnh vực Hộ tịch"].on_time_rate == 100.0
+    for role in ("a1_secretary", "a1_viewer"):
+        page = login_as(role).get(f"/t/{world.a1}/performance/?year=2026")
+        assert page.status_code == 200
+        table = page.text.split('data-testid="fields"', 1)[1].split("</table>", 1)[0]
+        assert 'data-field="Lĩnh vực Hộ tịch"' in table and "Quý III/2026" in page.text

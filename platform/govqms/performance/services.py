@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from govqms.core import layout
 from govqms.core.imports import ImportRefused, RowError, read_table
 from govqms.core.layout import text_of
-from govqms.core.text import fold
+from govqms.core.text import fold, sort_key
 from govqms.documents.services import today
 from govqms.extensions import db
 from govqms.performance import columns, periods
-from govqms.performance.models import ServiceResult
+from govqms.performance.models import ServiceResult, on_time_rate
 from govqms.performance.periods import Period
 from govqms.procedures.models import AdminProcedure
 
@@ -331,24 +331,34 @@ def plan(tenant_id: int, rows: list[list[Any]], mapping: dict[str, int] | None =
 
 def _stored_overlapping(tenant_id: int, found: list[Period]):
     years = sorted({p.year for p in found})
+    overlapping: dict[tuple, bool] = {}  # per stored period, not per row: a file has few periods
+
+    def overlaps(r: ServiceResult) -> bool:
+        span = (r.year, r.first_month, r.last_month)
+        if span not in overlapping:
+            overlapping[span] = any(r.period.overlaps(p) for p in found)
+        return overlapping[span]
+
     return [r for r in db.session.scalars(select(ServiceResult).where(
-        ServiceResult.tenant_id == tenant_id, ServiceResult.year.in_(years)))
-        if any(r.period.overlaps(p) for p in found)]
+        ServiceResult.tenant_id == tenant_id, ServiceResult.year.in_(years))) if overlaps(r)]
 
 
 def _check_stored(tenant_id: int, outcome: Outcome, labels: dict[str, str]) -> None:
     """A new period replaces what is stored within it; a stored period it covers only in part is refused
     (its dossiers could not be told apart from the new ones)."""
     problems = []
-    for stored in _stored_overlapping(tenant_id, outcome.periods):
-        for period in outcome.periods:
-            if stored.period.overlaps(period) and not period.contains(stored.period):
-                first = next(r.number for r in outcome.rows if r.period == period)
-                problems.append(RowError(first, labels.get("period", ""), str(_l(
+    first_row: dict[Period, int] = {}
+    for row in outcome.rows:
+        first_row.setdefault(row.period, row.number)
+    stored_periods = {r.period for r in _stored_overlapping(tenant_id, list(first_row))}
+    for stored in sorted(stored_periods):
+        for period in first_row:
+            if stored.overlaps(period) and not period.contains(stored):
+                problems.append(RowError(first_row[period], labels.get("period", ""), str(_l(
                     "%(stored)s is already recorded and only partly within %(period)s: correct or remove it first",
-                    stored=stored.period.label(), period=period.label()))))
+                    stored=stored.label(), period=period.label()))))
     if problems:
-        raise ImportRefused(sorted(set(problems), key=lambda e: (e.row, e.column)))
+        raise ImportRefused(sorted(problems, key=lambda e: (e.row, e.column)))
 
 
 def store(tenant_id: int, outcome: Outcome, progress: Callable[[int, int], None] | None = None) -> Outcome:
@@ -425,3 +435,44 @@ def results_of_year(tenant_id: int, year: int):
         .group_by(ServiceResult.first_month, ServiceResult.last_month)
         .order_by(ServiceResult.first_month, ServiceResult.last_month)).all()
     return [(Period(year, first, last, start, end), *figures) for first, last, start, end, *figures in rows]
+
+
+@dataclass(frozen=True)
+class FieldFigures:
+    """A field's dossiers over the year, and the procedures of the agency's catalogue in that field."""
+
+    field: str
+    received: int
+    early: int
+    on_time: int
+    late: int
+    pending: int
+    procedures_reported: int
+    procedures_in_catalogue: int
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return on_time_rate(self.early, self.on_time, self.late)
+
+
+def fields_of_year(tenant_id: int, year: int) -> list[FieldFigures]:
+    """The agency's fields (lĩnh vực): those its reports named this year and those of its procedures
+    catalogue, with the year's dossiers of each (two queries). Results for the agency as a whole have
+    no field and are not listed here."""
+    reported = {field: figures for field, *figures in db.session.execute(
+        select(ServiceResult.field, func.sum(ServiceResult.received), func.sum(ServiceResult.resolved_early),
+               func.sum(ServiceResult.resolved_on_time), func.sum(ServiceResult.resolved_late),
+               func.sum(ServiceResult.pending),
+               func.count(func.distinct(func.nullif(ServiceResult.procedure_code, ""))))
+        .where(ServiceResult.tenant_id == tenant_id, ServiceResult.year == year, ServiceResult.field != "")
+        .group_by(ServiceResult.field))}
+    catalogue = dict(db.session.execute(
+        select(AdminProcedure.field, func.count()).where(AdminProcedure.tenant_id == tenant_id,
+                                                         AdminProcedure.archived_at.is_(None),
+                                                         AdminProcedure.field != "")
+        .group_by(AdminProcedure.field)).all())
+    out = []
+    for name in sorted(set(reported) | set(catalogue), key=sort_key):
+        figures = [int(n or 0) for n in reported.get(name, [0] * 6)]
+        out.append(FieldFigures(name, *figures, catalogue.get(name, 0)))
+    return out

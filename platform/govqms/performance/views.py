@@ -42,6 +42,7 @@ def index():
         SatisfactionSurvey.tenant_id == g.tenant.id, SatisfactionSurvey.year == year)
         .order_by(SatisfactionSurvey.month)).all()
     return render_template("performance/index.html", year=year, months=months, surveys=surveys,
+                           fields=services.fields_of_year(g.tenant.id, year),
                            on_time_rate=on_time_rate, satisfaction_rate=satisfaction_rate)
 
 
