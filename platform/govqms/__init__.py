@@ -42,6 +42,9 @@ def import_models() -> None:
 def create_app(config: dict | None = None) -> Flask:
     instance_path = default_instance_path()
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
+    from govqms.core.web import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(load_config(instance_path))
     if config:
         app.config.update(config)

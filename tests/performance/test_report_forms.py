@@ -304,3 +304,41 @@ def test_the_agencys_fields_with_their_figures_and_catalogue(app, world, system_
         assert page.status_code == 200
         table = page.text.split('data-testid="fields"', 1)[1].split("</table>", 1)[0]
         assert 'data-field="Lĩnh vực Hộ tịch"' in table and "Quý III/2026" in page.text
+
+
+@pytest.mark.parametrize("role, allowed", [("a1_head", True), ("a1_qmr", True), ("a1_secretary", True),
+                                           ("a1_auditor", False), ("a1_staff", False), ("a1_viewer", False),
+                                           ("p1_overseer", False)])
+def test_who_reaches_the_import_and_the_period_form(world, login_as, system_scope, role, allowed):
+    from tests.performance.test_import import upload
+
+    client = login_as(role)
+    for path in ("/performance/import", "/performance/results/new"):
+        response = client.get(f"/t/{world.a1}{path}")
+        assert response.status_code == (200 if allowed else 403), (path, response.status_code)
+    if allowed:
+        mapping_url = upload(client, world.a1, report_form(), name="bao-cao.xlsx")
+        assert client.get(mapping_url).status_code == 200
+        assert client.get(f"/t/{world.a1}/performance/?year=2026").status_code == 200
+
+
+def test_bad_input_is_refused_with_a_message_never_a_500(world, login_as, system_scope):
+    from tests.performance.test_import import upload
+
+    client = login_as("a1_secretary")
+    new = f"/t/{world.a1}/performance/results/new"
+    good = {"period": "09/2026", "received": "10", "resolved_early": "2", "resolved_on_time": "7",
+            "resolved_late": "1", "pending": "0"}
+    for bad in ({"received": "99999999999999999999"}, {"received": "2147483648"}, {"period": "01/0001"},
+                {"period": "Quý V/2026"}, {"period": "31/02/2026 - 14/09/2026"}, {"field": "x\x00y"},
+                {"period": "09/2026\x00"}, {"procedure_code": "P" * 65}):
+        response = client.post(new, data={**good, **bad})
+        assert response.status_code == 400, (bad, response.status_code)
+    mapping_url = upload(client, world.a1, report_form(), name="bao-cao.xlsx")
+    for form in ({"received": "99999999999999999999999"}, {"period_text": "\x00"}, {"period_text": "q" * 500},
+                 {"received": "-1"}, {"pending": "abc"}):
+        response = client.post(mapping_url, data=form)
+        assert response.status_code == 400, (form, response.status_code)
+    assert client.get(mapping_url.replace("ext=xlsx", "ext=exe")).status_code == 404
+    assert client.get(f"/t/{world.a1}/performance/import/{'0' * 64}?ext=xlsx").status_code == 404
+    assert client.get(f"/t/{world.a1}/performance/results/99999999999999999999/edit").status_code == 404

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 MESSAGES = {
     "required": _l("This field is required."),
@@ -41,10 +41,13 @@ class InputSchema(Schema):
 
 
 class TrimmedString(fields.String):
-    """A string with surrounding white space removed (then checked by its validators)."""
+    """A string with surrounding white space removed (then checked by its validators). A NUL
+    character is refused: PostgreSQL cannot store it, and no one types it."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in result:
+            raise ValidationError(_l("This text contains a character that cannot be stored."))
         return result.strip()
 
 

@@ -12,6 +12,7 @@ from functools import wraps
 from flask import Blueprint, abort, g, request
 from flask_sqlalchemy.pagination import Pagination
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 from sqlalchemy import select
 
 from govqms.core.permissions import Action
@@ -67,6 +68,14 @@ def _record_drill_down(tenant) -> None:
 
     record_oversight_view(db.session, tenant.id, request.full_path.rstrip("?"))
     db.session.commit()
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in a URL: a record id, so at most what an INTEGER column holds; a larger number
+    is a page not found, not a database error."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def oversight_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
