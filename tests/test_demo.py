@@ -94,7 +94,7 @@ def test_demo_figures_come_from_the_records_on_any_day(app, demo, system_scope):
     import datetime as dt
 
     from govqms.conformity.models import Certificate, Declaration
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.extensions import db
     from govqms.oversight import comparison, report
     from govqms.tenancy.models import Jurisdiction, Tenant

@@ -307,7 +307,7 @@ def compliance_status_command(jurisdiction: str, on, as_json: bool, lang: str) -
 
     from govqms.compliance.engine import NoRuleSet
     from govqms.compliance.services import jurisdiction_statuses, status_as_dict
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.extensions import db
     from govqms.tenancy.models import Jurisdiction
 

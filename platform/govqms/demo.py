@@ -55,7 +55,7 @@ def load_demo(password: str) -> DemoReport:
     db.session.commit()
     enrich_registers(report)
     from govqms.compliance.services import active_tenant_ids, snapshot
-    from govqms.documents.services import today
+    from govqms.core.clock import today
 
     report.changes += _states(today())
     report.changes += _oversight(today())
@@ -211,7 +211,7 @@ def enrich_registers(report: DemoReport) -> None:
         users = [db.session.scalar(select(User).where(User.email == f"{p}@{DOMAIN}")) for p in people]
         if tenant is None or None in users:
             continue
-        from govqms.documents.services import today
+        from govqms.core.clock import today
 
         with scoped(TenantScope.tenant(tenant.id), db.session):
             report.changes += _history(tenant, *users) + _procedures_and_legal(tenant)

@@ -163,7 +163,7 @@ def generate(province_agencies: int, national_agencies: int, years: int, documen
     """A nation: the province *bench* with *province_agencies*, the rest spread over 33 other
     provinces and 20 ministries; three accounts; a register of *documents* in bench-0."""
     from govqms.accounts.models import User
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.extensions import db
     from govqms.tenancy.models import Jurisdiction, Membership, OversightRole, Tenant
 

@@ -164,7 +164,7 @@ def test_a_certificate_marked_not_renewed_is_history(world, login_as, system_sco
 
 
 def test_a_review_counts_once_held_and_is_confirmed_only_then(world, login_as, system_scope):
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.extensions import db
     from govqms.reviews.models import ManagementReview
 

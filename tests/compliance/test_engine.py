@@ -6,7 +6,7 @@ import io
 
 from sqlalchemy import func, select
 
-from govqms.documents.services import today
+from govqms.core.clock import today
 
 TODAY = today()
 

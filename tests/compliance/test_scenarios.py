@@ -366,7 +366,7 @@ class Builder:
             self.db.session.add(plan)
             self.db.session.flush()
             self.plans[key] = plan.id
-        from govqms.documents.services import add_months
+        from govqms.core.clock import add_months
 
         self.db.session.add(Inspection(
             tenant_id=self.tenant_id, plan_id=self.plans[key], minutes_on=minutes, report_due_on=add_months(minutes, 2),
@@ -403,7 +403,7 @@ class Builder:
 
     def document(self, issued, reviews, obsolete):
         from govqms.documents.models import Document, DocumentReview, Revision
-        from govqms.documents.services import add_months
+        from govqms.core.clock import add_months
 
         base = max([issued, *reviews])
         document = Document(tenant_id=self.tenant_id, code=f"QT-{issued:%y%m%d}", title="x", kind="system_procedure",

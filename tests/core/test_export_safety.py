@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from govqms.core.exports import append_row, csv_row, csv_value, formula_like
-from govqms.documents.services import today
+from govqms.core.clock import today
 from tests.compliance.test_engine import populate
 from tests.documents.helpers import create_document
 from tests.objectives.test_objectives import create_objective

@@ -183,7 +183,7 @@ class TestPeriodicReview:
 
 
 def test_months_are_added_like_a_calendar():
-    from govqms.documents.services import add_months
+    from govqms.core.clock import add_months
 
     assert add_months(dt.date(2025, 1, 31), 1) == dt.date(2025, 2, 28)
     assert add_months(dt.date(2024, 11, 30), 3) == dt.date(2025, 2, 28)

@@ -8,7 +8,7 @@ import re
 import pytest
 from docx import Document as Docx
 
-from govqms.documents.services import today
+from govqms.core.clock import today
 from sqlalchemy import select
 
 TODAY = today()  # the app's day: Vietnam's date, not the machine's

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from govqms.documents.services import today
+from govqms.core.clock import today
 
 
 def ddmmyyyy(day: dt.date) -> str:

@@ -39,7 +39,7 @@ def _body(message) -> str:
 @pytest.fixture
 def action_due(world, system_scope):
     """An action of agency a1 owned by its staff member, due in *days*."""
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.extensions import db
     from govqms.improvement.services import add_action
 
@@ -64,7 +64,7 @@ def test_the_step_is_the_nearest_reminder_day_reached(days_left, step):
 
 
 def test_the_owner_is_reminded_once_per_step(app, world, action_due, system_scope):
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.extensions import db
     from govqms.notifications.reminders import remind
 
@@ -84,7 +84,7 @@ def test_the_owner_is_reminded_once_per_step(app, world, action_due, system_scop
 
 
 def test_overdue_escalates_to_the_secretary_and_the_head(app, world, action_due, system_scope):
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.notifications.reminders import remind
 
     action_due(-3)
@@ -96,7 +96,7 @@ def test_overdue_escalates_to_the_secretary_and_the_head(app, world, action_due,
 
 
 def test_without_an_owner_the_iso_secretary_is_reminded(app, world, action_due, system_scope):
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.notifications.reminders import remind
 
     action_due(0, owner=None)
@@ -107,7 +107,7 @@ def test_without_an_owner_the_iso_secretary_is_reminded(app, world, action_due, 
 
 
 def test_a_new_due_date_starts_new_reminders(app, world, action_due, system_scope):
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.extensions import db
     from govqms.notifications.reminders import remind
 
@@ -123,7 +123,7 @@ def test_documents_data_calls_rules_and_inspection_reports_are_reminded(app, wor
     from govqms.conformity.models import Declaration
     from govqms.datacalls.models import DataCall, DataCallReply
     from govqms.documents.models import Document
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.extensions import db
     from govqms.inspections.models import Inspection, InspectionPlan
     from govqms.notifications.reminders import remind
@@ -159,7 +159,7 @@ def test_documents_data_calls_rules_and_inspection_reports_are_reminded(app, wor
 
 
 def test_reminders_cost_a_fixed_number_of_queries(app, world, action_due, system_scope, count_queries):
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.notifications.reminders import remind
 
     ids = [world.tenant_ids["a1"], world.tenant_ids["a2"], world.tenant_ids["b1"]]
@@ -222,7 +222,7 @@ def test_a_retried_job_tells_nobody_twice(app, world, action_due, system_scope, 
 
 
 def test_email_is_in_the_users_language(app, world, action_due, system_scope, smtp_sink):
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.extensions import db
     from govqms.notifications.models import DeliveryMode
     from govqms.notifications.reminders import remind
@@ -245,7 +245,7 @@ def test_email_is_in_the_users_language(app, world, action_due, system_scope, sm
 
 
 def test_digest_users_get_one_email_a_day(app, world, action_due, system_scope, smtp_sink):
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.extensions import db
     from govqms.notifications.models import DeliveryMode, EmailState
     from govqms.notifications.reminders import remind
@@ -268,7 +268,7 @@ def test_digest_users_get_one_email_a_day(app, world, action_due, system_scope, 
 
 def test_a_refused_send_is_tried_again_then_reported(app, world, action_due, system_scope, monkeypatch):
     from govqms.core import mail
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.extensions import db
     from govqms.notifications import services
     from govqms.notifications.models import DeliveryMode, EmailState
@@ -289,7 +289,7 @@ def test_a_refused_send_is_tried_again_then_reported(app, world, action_due, sys
 
 
 def test_without_mail_notifications_only_reach_the_inbox(app, world, action_due, system_scope):
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.notifications.models import EmailState
     from govqms.notifications.reminders import remind
 
@@ -301,7 +301,7 @@ def test_without_mail_notifications_only_reach_the_inbox(app, world, action_due,
 
 def test_data_calls_tell_the_agency_and_the_sender(app, world, login_as, system_scope):
     from govqms.datacalls.models import DataCallReply
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.extensions import db
 
     deadline = (today() + dt.timedelta(days=20)).strftime("%d/%m/%Y")
@@ -374,7 +374,7 @@ def test_cli_runs_a_platform_job_and_lists_the_schedule(app, world, action_due, 
 
 def test_a_sent_data_call_is_emailed_at_once(app, world, login_as, system_scope, smtp_sink):
     """The overseer's request commits, then a delivery job emails those who want it at once."""
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.notifications.models import EmailState
 
     deadline = (today() + dt.timedelta(days=20)).strftime("%d/%m/%Y")

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from govqms.documents.services import today
+from govqms.core.clock import today
 from tests.documents.helpers import PDF
 
 THIS_YEAR = today().year  # the app's year (Vietnam's date)

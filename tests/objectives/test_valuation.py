@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from govqms.documents.services import today
+from govqms.core.clock import today
 
 TODAY = today()  # the app's day (Vietnam's date)
 

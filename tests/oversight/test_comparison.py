@@ -281,7 +281,7 @@ def test_charts_from_snapshots_and_checks(world, login_as, system_scope):
     import datetime as dt
 
     from govqms.compliance.models import ComplianceSnapshot
-    from govqms.documents.services import today
+    from govqms.core.clock import today
     from govqms.extensions import db
 
     client = login_as("p1_overseer")

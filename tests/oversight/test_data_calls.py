@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from govqms.documents.services import today
+from govqms.core.clock import today
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

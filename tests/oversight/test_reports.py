@@ -6,7 +6,7 @@ import io
 from docx import Document as Docx
 from openpyxl import load_workbook
 
-from govqms.documents.services import today
+from govqms.core.clock import today
 from tests.compliance.test_engine import populate
 
 YEAR = today().year

@@ -7,7 +7,7 @@ import re
 from icalendar import Calendar
 from sqlalchemy import select
 
-from govqms.documents.services import today
+from govqms.core.clock import today
 
 TODAY = today()
 

@@ -17,9 +17,10 @@ from govqms.conformity.services import edition_applied
 from govqms.core.forms import form_data
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
-from govqms.core.web import requires, workspace_blueprint, year_arg
+from govqms.core.web import requires, year_arg
+from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.documents.models import Document, DocumentKind, DocumentStatus
-from govqms.documents.services import today
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.tenancy.models import Unit

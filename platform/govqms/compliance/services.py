@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from govqms.compliance.engine import Status, evaluate
 from govqms.compliance.models import ComplianceSnapshot
-from govqms.documents.services import today
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.tenancy.models import Tenant, TenantStatus
 

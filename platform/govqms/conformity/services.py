@@ -47,7 +47,7 @@ def edition_applied(tenant_id: int, day: dt.date | None = None) -> str:
     declaration in force or, for a certified unit, of the certificate in force, whichever came last;
     2015 for an agency that has recorded neither yet. The compliance engine judges with the same rule
     (:meth:`govqms.compliance.engine.Facts.edition_on`)."""
-    from govqms.documents.services import today
+    from govqms.core.clock import today
 
     day = day or today()
     declared = db.session.execute(

@@ -20,7 +20,8 @@ from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import requires, workspace_blueprint
+from govqms.core.web import requires
+from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.extensions import db
 from govqms.procedures.models import AdminProcedure
 

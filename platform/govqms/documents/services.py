@@ -7,9 +7,7 @@ Every change goes through the session, so the activity log records it; the step 
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -19,6 +17,7 @@ from govqms.core.db import utcnow
 from govqms.core.storage import get_storage
 from govqms.core.text import fold, search_terms
 from govqms.core.uploads import CheckedFile
+from govqms.core.clock import add_months, today
 from govqms.documents.models import (
     Document, DocumentReview, DocumentStatus, ReviewOutcome, Revision, RevisionFile, RevisionStatus,
 )
@@ -29,16 +28,6 @@ OPEN = (RevisionStatus.DRAFT, RevisionStatus.IN_REVIEW, RevisionStatus.APPROVED)
 
 class WorkflowRefused(ValueError):
     """The step is not allowed now; the message says why, in the user's language."""
-
-
-def today() -> dt.date:
-    return dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _refresh_derived(document: Document) -> None:

@@ -16,7 +16,9 @@ from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import page_number, requires, workspace_blueprint
+from govqms.core.web import page_number, requires
+from govqms.tenancy.blueprints import workspace_blueprint
+from govqms.core.clock import today
 from govqms.documents import services
 from govqms.documents.models import (
     DOCUMENT_STATUS_LABELS, KIND_LABELS, REVISION_STATUS_LABELS, Document, DocumentReview, ReviewOutcome, Revision,
@@ -71,7 +73,7 @@ def register():
         selectinload(Document.owner_unit), selectinload(Document.revisions))
     page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
     return render_template("documents/register.html", page=page, filters=filters, args=_filter_args(filters),
-                           units=_units(), today=services.today(),
+                           units=_units(), today=today(),
                            overdue=services.overdue_reviews(g.tenant.id))
 
 
@@ -171,7 +173,7 @@ def detail(document_id: int):
         AdminProcedure.archived_at.is_(None)).order_by(AdminProcedure.code)).all()
     return render_template("documents/detail.html", document=document, history=_history(document), reviews=reviews,
                            procedures=procedures,
-                           open_revision=services.open_revision(document), today=services.today(),
+                           open_revision=services.open_revision(document), today=today(),
                            current=services.current_revision(document))
 
 
@@ -322,7 +324,7 @@ def activate(document_id: int, revision_id: int):
 @requires(Action.DOCUMENTS_APPROVE)
 def obsolete(document_id: int):
     document = _document_or_404(document_id)
-    form, errors = {"obsolete_on": services.today().strftime("%d/%m/%Y")}, {}
+    form, errors = {"obsolete_on": today().strftime("%d/%m/%Y")}, {}
     if request.method == "POST":
         form = request.form.to_dict()
         try:
@@ -344,7 +346,7 @@ def obsolete(document_id: int):
 @requires(Action.DOCUMENTS_DRAFT)
 def periodic_review(document_id: int):
     document = _document_or_404(document_id)
-    form = {"reviewed_on": services.today().strftime("%d/%m/%Y"), "outcome": ReviewOutcome.NO_CHANGE}
+    form = {"reviewed_on": today().strftime("%d/%m/%Y"), "outcome": ReviewOutcome.NO_CHANGE}
     errors = {}
     if request.method == "POST":
         form = request.form.to_dict()

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from govqms.core import activity
-from govqms.documents.services import today
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.improvement.models import Action, ActionStatus, Nonconformity, NcStatus
 

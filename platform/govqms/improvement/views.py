@@ -12,8 +12,9 @@ from govqms.competence.services import members
 from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action as Permission
 from govqms.core.schemas import first_errors
-from govqms.core.web import page_number, requires, workspace_blueprint
-from govqms.documents.services import today
+from govqms.core.web import page_number, requires
+from govqms.tenancy.blueprints import workspace_blueprint
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.improvement import services
 from govqms.improvement.models import (

@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
-from govqms.core.web import oversight_blueprint, requires, workspace_blueprint, year_arg
-from govqms.documents.services import today
+from govqms.core.web import requires, year_arg
+from govqms.tenancy.blueprints import oversight_blueprint, workspace_blueprint
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.improvement.services import WorkflowRefused
 from govqms.inspections import schedule as _schedule  # noqa: F401  (registers the timeline sources)

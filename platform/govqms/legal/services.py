@@ -6,7 +6,7 @@ from enum import StrEnum
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from govqms.documents.services import add_months, today
+from govqms.core.clock import add_months, today
 from govqms.extensions import db
 from govqms.legal.models import UPDATE_WITHIN_MONTHS, LegalChange, LegalChangeDocument
 

@@ -8,9 +8,10 @@ from sqlalchemy.orm import selectinload
 
 from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action
-from govqms.core.web import page_number, requires, workspace_blueprint
+from govqms.core.web import page_number, requires
+from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.documents.models import Document, DocumentStatus
-from govqms.documents.services import today
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.legal import services
 from govqms.legal.models import LegalChange, LegalChangeDocument

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from govqms.compliance.services import active_tenant_ids
-from govqms.documents.services import today
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.jobs.services import task
 from govqms.notifications import reminders, services

@@ -1,7 +1,7 @@
 """A new agency receives its kind's starter objectives for the current year."""
 from __future__ import annotations
 
-from govqms.documents.services import today
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.objectives.models import Objective
 from govqms.tenancy.models import Tenant

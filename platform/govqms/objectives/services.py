@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from govqms.core.storage import get_storage
 from govqms.core.uploads import CheckedFile
-from govqms.documents.services import today
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.objectives import rules
 from govqms.objectives.models import Evaluation, EvaluationKind, Measurement, Objective, QualityPolicy, Source

@@ -15,8 +15,9 @@ from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import requires, workspace_blueprint, year_arg
-from govqms.documents.services import today
+from govqms.core.web import requires, year_arg
+from govqms.tenancy.blueprints import workspace_blueprint
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.objectives import rules, services
 from govqms.objectives.models import SOURCE_LABELS, Evaluation, Measurement, Objective

@@ -25,7 +25,7 @@ from govqms.compliance.engine import RULES, Check, Level, Result, evaluate
 from govqms.core.cache import cache
 from govqms.core.db import in_ids
 from govqms.core.text import sort_key
-from govqms.documents.services import today
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.objectives import valuation
 from govqms.objectives.valuation import valuate

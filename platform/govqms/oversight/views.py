@@ -16,8 +16,9 @@ from markupsafe import Markup
 from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULES
 from govqms.core.cache import cache
 from govqms.core.permissions import Action
-from govqms.core.web import ListPage, oversight_blueprint, page_number, requires, year_arg
-from govqms.documents.services import today
+from govqms.core.web import ListPage, page_number, requires, year_arg
+from govqms.tenancy.blueprints import oversight_blueprint
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.oversight import charts, comparison

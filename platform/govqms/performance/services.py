@@ -16,7 +16,7 @@ from govqms.core import layout
 from govqms.core.imports import ImportRefused, RowError, read_table
 from govqms.core.layout import text_of
 from govqms.core.text import fold, sort_key
-from govqms.documents.services import today
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.performance import columns, periods
 from govqms.performance.models import ServiceResult, on_time_rate

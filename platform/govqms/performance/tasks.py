@@ -10,7 +10,7 @@ from openpyxl.styles import Font
 from govqms.core.exports import append_row
 from govqms.core.imports import ImportRefused
 from govqms.core.storage import get_storage
-from govqms.documents.services import today
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.jobs.services import task
 from govqms.objectives import rules

@@ -16,8 +16,9 @@ from govqms.core.permissions import Action
 from govqms.core.spreadsheets import check_spreadsheet
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import requires, workspace_blueprint, year_arg
-from govqms.documents.services import today
+from govqms.core.web import requires, year_arg
+from govqms.tenancy.blueprints import workspace_blueprint
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.objectives import services as objectives

@@ -13,7 +13,8 @@ from govqms.core.permissions import Action
 from govqms.core.spreadsheets import SpreadsheetRefused, check_spreadsheet
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import page_number, requires, workspace_blueprint
+from govqms.core.web import page_number, requires
+from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.documents.models import Document, DocumentKind, DocumentStatus
 from govqms.extensions import db
 from govqms.jobs.services import enqueue

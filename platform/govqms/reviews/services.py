@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from govqms.audits.models import Audit, AuditStatus, Finding, FindingType
 from govqms.documents.models import Document, DocumentStatus, Revision, RevisionStatus
-from govqms.documents.services import today
+from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.improvement.models import Action, ActionStatus, Nonconformity, NcStatus, Risk
 from govqms.improvement.services import action_counts

@@ -69,6 +69,10 @@ def oversight_access(user, jurisdiction: Jurisdiction) -> Access:
     return Access(oversight=frozenset(OversightRoleKind(r) for r in roles))
 
 
+def jurisdiction_by_code(code: str | None) -> Jurisdiction | None:
+    return db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == code)) if code else None
+
+
 def predecessor_ids(tenant: Tenant) -> list[int]:
     """Tenants merged (directly or through a chain) into *tenant*: their history stays readable."""
     found: list[int] = []

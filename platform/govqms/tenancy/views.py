@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from govqms.accounts.models import User
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
-from govqms.core.web import page_number, requires, workspace_blueprint
+from govqms.core.web import page_number, requires
+from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.extensions import db
 from govqms.tenancy import services
 from govqms.tenancy.models import Membership, Tenant, Unit
