@@ -7,7 +7,7 @@ PORT ?= 5000
 CATALOG := platform/govqms/translations
 BABEL_KEYWORDS := -k _l -k lazy_gettext
 
-.PHONY: run test smoke install install-test translations translations-check demo db clean benchmark
+.PHONY: run test lint smoke install install-test translations translations-check demo db clean benchmark
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,12 @@ run: demo
 	@echo "GovQMS on http://$(HOST):$(PORT)/  (demo logins above; Ctrl-C to stop)"
 	$(BIN)/govqms run --host $(HOST) --port $(PORT)
 
-test: install-test
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# pyflakes, pycodestyle, bugbear and isort, as setup.cfg's [tool:ruff] sets them.
+lint: install-test
+	$(BIN)/python .ci/ruff.py check platform tests
 
 # The production topology on loopback (PostgreSQL and Redis needed): roles and migrations as in
 # deploy/, gunicorn with deploy/gunicorn.conf.py, the worker and the scheduler, over real HTTP and SMTP.

@@ -309,9 +309,8 @@ def _rollback(request, app, world):
     Views commit as usual; their commits release savepoints inside that transaction.
     Tests marked ``committed`` (jobs run by a real worker, the browser) opt out.
     """
-    from govqms.extensions import db
-
     from govqms.core.cache import cache
+    from govqms.extensions import db
 
     with app.app_context():
         cache().clear()  # a record a test writes without the ORM renews no agency's version

@@ -80,7 +80,7 @@ def people(world, system_scope):
 
 
 @pytest.fixture
-def values(app, world, foreign, people, system_scope):
+def values(app, world, foreign, people, system_scope):  # noqa: F811 - the fixture imported above
     """A value for every URL argument, and for the back office the id of one row per model."""
     from flask_admin.contrib.sqla import ModelView
 

@@ -6,8 +6,12 @@ import socket
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import REDIS_URL, redis_available, service_unavailable
-from tests.conftest import test_config as config_for  # (a name pytest would collect)
+from tests.conftest import (
+    REDIS_URL,
+    redis_available,
+    service_unavailable,
+    test_config as config_for,  # (a name pytest would collect)
+)
 
 
 def closed_port() -> int:

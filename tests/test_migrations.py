@@ -87,8 +87,8 @@ def _insert(conn, table: str, **values) -> int:
         if name in values or name == "id" or column["nullable"] or column.get("default") is not None:
             continue
         kind = column["type"].python_type if hasattr(column["type"], "python_type") else str
-        values[name] = {dt.datetime: dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.timezone.utc), dt.date: dt.date(2026, 1, 1),
-                        bool: False, int: 0, dict: {}, list: []}.get(kind, "x")
+        values[name] = {dt.datetime: dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.timezone.utc),
+                        dt.date: dt.date(2026, 1, 1), bool: False, int: 0, dict: {}, list: []}.get(kind, "x")
     rendered = {k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in values.items()}
     names = ", ".join(rendered)
     result = conn.execute(sa.text(f"insert into {table} ({names}) values ({', '.join(':' + k for k in rendered)})"),

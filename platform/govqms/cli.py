@@ -375,7 +375,8 @@ def import_tenant_command(path: str) -> None:
               help="The period when the sheet's title names none (or to correct it): 09/2026, Q3/2026, "
                    "'first half of 2026', 2026, '15/06/2026 - 14/09/2026' (or as the forms write it).")
 @click.option("--dry-run", is_flag=True, help="Check the file and print what would be stored; store nothing.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object: period, stored, replaced, totals, skipped, errors.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object: period, stored, replaced, totals, skipped, errors.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="Language of the messages.")
 @system_command

@@ -336,7 +336,8 @@ def _improvement(tenant, drafter: User, reviewer: User, approver: User, today_: 
         save_profile(tenant.id, person.id, unit.id, "")
     for person in (drafter, reviewer):
         db.session.add(Qualification(tenant_id=tenant.id, user_id=person.id, kind="internal_auditor",
-                                     course="Đánh giá viên nội bộ TCVN ISO 9001:2015", completed_on=dt.date(2022, 5, 20),
+                                     course="Đánh giá viên nội bộ TCVN ISO 9001:2015",
+                                     completed_on=dt.date(2022, 5, 20),
                                      certificate=f"ĐGVNB-{person.id:04d}"))
     db.session.flush()
     risk_rows = [("risk", "Mất hoặc hư hỏng hồ sơ giấy do lưu trữ không đúng quy định", "Lưu trữ hồ sơ", 2, 4),
@@ -382,7 +383,8 @@ def _improvement(tenant, drafter: User, reviewer: User, approver: User, today_: 
                     improvement.complete_action(action, "Đã phân công và hướng dẫn", on=held + dt.timedelta(days=30))
             if closed:
                 with _actor(reviewer):
-                    improvement.verify(nc, effective=True, note="Kiểm tra lại: hồ sơ cập nhật đầy đủ", user_id=reviewer.id,
+                    improvement.verify(nc, effective=True, note="Kiểm tra lại: hồ sơ cập nhật đầy đủ",
+                                       user_id=reviewer.id,
                                        on=held + dt.timedelta(days=60))
                     improvement.close(nc, on=held + dt.timedelta(days=61))
             changes += 1
@@ -446,7 +448,8 @@ def _states(today_: dt.date) -> int:
                           status="reported", clauses=["4.4", "9.2"], unit_ids=[], process_ids=[], team_ids=[],
                           conclusion="Hệ thống được duy trì phù hợp."),
                     ManagementReview(tenant_id=tenant.id, year=today_.year, meeting_on=today_ - dt.timedelta(days=30),
-                                     held_on=today_ - dt.timedelta(days=30), chair="Giám đốc Sở", inputs={}, notes={}, effectiveness_confirmed=True,
+                                     held_on=today_ - dt.timedelta(days=30), chair="Giám đốc Sở", inputs={}, notes={},
+                                     effectiveness_confirmed=True,
                                      confirmed_on=today_ - dt.timedelta(days=30),
                                      conclusion="Hệ thống quản lý chất lượng duy trì có hiệu lực."),
                 ])

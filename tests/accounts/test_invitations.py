@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from email.header import decode_header, make_header
 import time
+from email.header import decode_header, make_header
 
 import pytest
 from sqlalchemy import select

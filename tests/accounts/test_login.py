@@ -112,7 +112,8 @@ class TestThrottling:
         email = world.email("a1_qmr")
         for _ in range(app.config["LOGIN_SLOW_AFTER"] - 1):
             self.fail(client, email, address="10.4.4.4")
-        ok = client.post("/login", data={"email": email, "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.5.5.5"})
+        ok = client.post("/login", data={"email": email, "password": PASSWORD},
+                         environ_base={"REMOTE_ADDR": "10.5.5.5"})
         assert ok.status_code == 302
         client.post("/logout")
         assert self.fail(client, email, address="10.6.6.6").status_code == 401

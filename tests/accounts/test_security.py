@@ -82,7 +82,8 @@ def test_trusted_proxy_gives_the_client_address_to_throttling(monkeypatch, backe
         seen["address"] = client_address()
         return "ok"
 
-    app.test_client().get("/_probe_address", headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    app.test_client().get("/_probe_address", headers={"X-Forwarded-For": "203.0.113.9"},
+                          environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert seen["address"] == "203.0.113.9"
 
 

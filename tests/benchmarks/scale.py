@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import json
 import os
 import random
@@ -122,7 +121,7 @@ def _nonconformities(db, tenant_ids: list[int], years: int, rng: random.Random, 
         {"tenant_id": nc["tenant_id"], "nonconformity_id": nc_id, "description": "Hành động khắc phục",
          "due_on": nc["found_on"] + dt.timedelta(days=60), "status": "done" if nc["closed_on"] else "open",
          "done_on": nc["found_on"] + dt.timedelta(days=50) if nc["closed_on"] else None}
-        for nc, nc_id in zip(ncs, ids)])
+        for nc, nc_id in zip(ncs, ids, strict=True)])
     return 2 * len(ncs)
 
 
@@ -152,8 +151,8 @@ def _documents(db, tenant_id: int, count: int, now: dt.date) -> None:
     revisions = db.session.scalars(sa.insert(Revision).returning(Revision.id, sort_by_parameter_order=True), [
         {"tenant_id": tenant_id, "document_id": document_id, "number": 1, "status": "effective",
          "effective_on": day, "approved_at": dt.datetime.combine(day, dt.time(9), dt.timezone.utc)}
-        for document_id, day in zip(ids, issued)]).all()
-    for document_id, revision_id in zip(ids, revisions):
+        for document_id, day in zip(ids, issued, strict=True)]).all()
+    for document_id, revision_id in zip(ids, revisions, strict=True):
         db.session.execute(sa.update(Document).where(Document.id == document_id)
                            .values(current_revision_id=revision_id))
 
@@ -389,7 +388,8 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5, help="in-process runs of the comparison")
     parser.add_argument("--keep", action="store_true", help="keep the database and print its name (for profiling)")
-    parser.add_argument("--reuse", metavar="DATABASE", help="measure a database kept by --keep instead of generating one")
+    parser.add_argument("--reuse", metavar="DATABASE",
+                        help="measure a database kept by --keep instead of generating one")
     args = parser.parse_args()
 
     import tempfile

@@ -48,7 +48,8 @@ class Scenario:
         return self.name
 
 
-def declared(day=D(2022, 1, 1), edition="2015", **steps):
+def declared(day=None, edition="2015", **steps):
+    day = day or D(2022, 1, 1)
     return ("declaration", day, edition, {**DONE_2022, **steps} if day.year == 2022 else steps)
 
 
@@ -340,8 +341,9 @@ class Builder:
                           archived_at=_aware(decided) if steps.get("archived") else None)
         self.db.session.add(row)
         self.db.session.flush()
-        self.db.session.add_all([DeclarationProcedure(tenant_id=self.tenant_id, declaration_id=row.id,
-                                                      procedure_id=pid) for pid, declared in self.procedures if declared])
+        self.db.session.add_all([
+            DeclarationProcedure(tenant_id=self.tenant_id, declaration_id=row.id, procedure_id=pid)
+            for pid, declared in self.procedures if declared])
 
     def legal(self, effective, applied):
         from govqms.legal.models import LegalChange
@@ -402,8 +404,8 @@ class Builder:
                                    status="done" if done else "open", **links))
 
     def document(self, issued, reviews, obsolete):
-        from govqms.documents.models import Document, DocumentReview, Revision
         from govqms.core.clock import add_months
+        from govqms.documents.models import Document, DocumentReview, Revision
 
         base = max([issued, *reviews])
         document = Document(tenant_id=self.tenant_id, code=f"QT-{issued:%y%m%d}", title="x", kind="system_procedure",

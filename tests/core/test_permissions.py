@@ -4,7 +4,13 @@ from __future__ import annotations
 import re
 
 from govqms.core.permissions import (
-    OVERSIGHT_TENANT_ACTIONS, WRITE_ACTIONS, Access, Action, OversightRoleKind, TenantRole, role_table,
+    OVERSIGHT_TENANT_ACTIONS,
+    WRITE_ACTIONS,
+    Access,
+    Action,
+    OversightRoleKind,
+    TenantRole,
+    role_table,
 )
 from tests.conftest import ROOT
 

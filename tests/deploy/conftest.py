@@ -30,7 +30,6 @@ fails them (as in tests/conftest.py).
 from __future__ import annotations
 
 import email.message
-from http import cookiejar
 import json
 import os
 import re
@@ -46,6 +45,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from http import cookiejar
 from pathlib import Path
 
 import pytest

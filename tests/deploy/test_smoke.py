@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 import uuid
 
 import pytest
@@ -120,8 +119,9 @@ def test_reminder_arrives_once_though_the_worker_dies_in_the_middle_of_the_job(d
     """A record due tomorrow; the reminders job is killed with its worker while it writes the
     notifications; a new worker takes the abandoned job over: one notification in the inbox, one
     email in the SMTP sink, the job finished on its second attempt."""
-    import sqlalchemy as sa
     from zoneinfo import ZoneInfo
+
+    import sqlalchemy as sa
 
     http.login(SECRETARY)
     marker = f"smoke {uuid.uuid4().hex[:8]}"

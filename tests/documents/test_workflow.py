@@ -107,7 +107,8 @@ def test_roles_that_may_not_approve(world, login_as, draft, handle):
 def test_roles_that_may_not_draft(world, login_as, handle):
     client = login_as(handle)
     assert client.get(f"/t/{world.a1}/documents/").status_code == 200  # but they read the register
-    assert client.post(f"/t/{world.a1}/documents/new", data={"code": "X-1", "title": "x", "kind": "form"}).status_code == 403
+    new = {"code": "X-1", "title": "x", "kind": "form"}
+    assert client.post(f"/t/{world.a1}/documents/new", data=new).status_code == 403
 
 
 def test_approved_revision_is_immutable(world, login_as, draft, system_scope):

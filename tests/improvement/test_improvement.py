@@ -7,9 +7,9 @@ import re
 
 import pytest
 from docx import Document as Docx
+from sqlalchemy import select
 
 from govqms.core.clock import today
-from sqlalchemy import select
 
 TODAY = today()  # the app's day: Vietnam's date, not the machine's
 PAST = (TODAY - dt.timedelta(days=10)).strftime("%d/%m/%Y")
@@ -175,8 +175,8 @@ def test_risk_register_levels(world, login_as):
                                                               "likelihood": "3", "impact": "5"})
     client.post(f"/t/{world.a1}/improvement/risks/new", data={"kind": "opportunity", "description": "Số hóa",
                                                               "likelihood": "2", "impact": "2"})
-    assert client.post(f"/t/{world.a1}/improvement/risks/new", data={"kind": "risk", "description": "x",
-                                                                     "likelihood": "6", "impact": "1"}).status_code == 400
+    risk = {"kind": "risk", "description": "x", "likelihood": "6", "impact": "1"}
+    assert client.post(f"/t/{world.a1}/improvement/risks/new", data=risk).status_code == 400
     page = client.get(f"/t/{world.a1}/improvement/risks/")
     assert page.text.index("Mất dữ liệu hồ sơ") < page.text.index("Số hóa")  # highest level first
     assert "15 ·" in page.text and "4 ·" in page.text

@@ -29,10 +29,18 @@ from flask import Flask
 
 from govqms.jobs.services import task
 from tests.conftest import (
-    PASSWORD, REDIS_URL, ROOT, Backend, World, build_world, login, migrated_database, redis_available,
+    PASSWORD,
+    REDIS_URL,
+    ROOT,
+    Backend,
+    World,
+    build_world,
+    login,
+    migrated_database,
+    redis_available,
     service_unavailable,
+    test_config as app_config,
 )
-from tests.conftest import test_config as app_config
 
 pytestmark = pytest.mark.committed
 
@@ -186,7 +194,6 @@ def import_then_conflict(job, tenant_id: int, storage_key: str, extension: str, 
     """The procedures import, then a row the database refuses (a code the import has just stored):
     a constraint of the database failing after every batch was flushed and reported."""
     from govqms.core.storage import get_storage
-    from govqms.extensions import db
     from govqms.procedures.models import AdminProcedure
     from govqms.procedures.services import import_catalogue, save
 

@@ -91,8 +91,9 @@ def test_job_on_redis_is_run_by_a_real_worker(app, backend, world):
         env = {**os.environ, "GOVQMS_DATABASE_URL": backend.app_url, "GOVQMS_REDIS_URL": REDIS_URL,
                "GOVQMS_JOB_QUEUE": queue_name, "GOVQMS_ENV": "testing"}
         started = time.monotonic()
-        result = subprocess.run([str(ROOT / ".venv/bin/govqms"), "worker", "--burst"] if (ROOT / ".venv/bin/govqms").exists()
-                                else [sys.executable, "-m", "govqms.cli", "worker", "--burst"],
+        command = ([str(ROOT / ".venv/bin/govqms"), "worker", "--burst"] if (ROOT / ".venv/bin/govqms").exists()
+                   else [sys.executable, "-m", "govqms.cli", "worker", "--burst"])
+        result = subprocess.run(command,
                                 env=env, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr[-2000:]
         with app.app_context(), scoped(TenantScope.system()):

@@ -8,8 +8,6 @@ from email.header import decode_header, make_header
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD
-
 
 def _user(world, handle):
     from govqms.accounts.models import User
@@ -121,13 +119,13 @@ def test_a_new_due_date_starts_new_reminders(app, world, action_due, system_scop
 
 def test_documents_data_calls_rules_and_inspection_reports_are_reminded(app, world, system_scope):
     from govqms.conformity.models import Declaration
+    from govqms.core.clock import today
     from govqms.datacalls.models import DataCall, DataCallReply
     from govqms.documents.models import Document
-    from govqms.core.clock import today
     from govqms.extensions import db
     from govqms.inspections.models import Inspection, InspectionPlan
     from govqms.notifications.reminders import remind
-    from govqms.tenancy.models import Jurisdiction, Tenant
+    from govqms.tenancy.models import Jurisdiction
 
     a1 = world.tenant_ids["a1"]
     day = today()
@@ -267,7 +265,6 @@ def test_digest_users_get_one_email_a_day(app, world, action_due, system_scope, 
 
 
 def test_a_refused_send_is_tried_again_then_reported(app, world, action_due, system_scope, monkeypatch):
-    from govqms.core import mail
     from govqms.core.clock import today
     from govqms.extensions import db
     from govqms.notifications import services
@@ -300,8 +297,8 @@ def test_without_mail_notifications_only_reach_the_inbox(app, world, action_due,
 
 
 def test_data_calls_tell_the_agency_and_the_sender(app, world, login_as, system_scope):
-    from govqms.datacalls.models import DataCallReply
     from govqms.core.clock import today
+    from govqms.datacalls.models import DataCallReply
     from govqms.extensions import db
 
     deadline = (today() + dt.timedelta(days=20)).strftime("%d/%m/%Y")

@@ -103,7 +103,8 @@ def test_evaluations_keep_the_result_of_their_moment(world, login_as, system_sco
     objective_id = create_objective(client, world.a1)
     for quarter, value in ((1, 100), (2, 90), (3, 100), (4, 100)):
         measure(client, world.a1, objective_id, quarter, value)
-    client.post(f"/t/{world.a1}/objectives/{objective_id}/evaluations", data={"kind": "half_year", "comment": "Q2 thấp"})
+    client.post(f"/t/{world.a1}/objectives/{objective_id}/evaluations",
+                data={"kind": "half_year", "comment": "Q2 thấp"})
     client.post(f"/t/{world.a1}/objectives/{objective_id}/evaluations", data={"kind": "year_end"})
     evaluations = {e.kind: e for e in db.session.scalars(select(Evaluation).where(
         Evaluation.objective_id == objective_id))}

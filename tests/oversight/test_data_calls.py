@@ -151,7 +151,8 @@ def test_head_asks_the_agencys_units(world, login_as, system_scope):
     staff_client = login_as("a1_staff")
     assert staff_client.post(f"{call_url}replies/{planning_slot.id}", data={"note": "x"}).status_code == 403
     ok = staff_client.post(f"{call_url}replies/{office_slot.id}", data={
-        "note": "Văn phòng đã rà soát", "files": (io.BytesIO(PDF), "van-phong.pdf")}, content_type="multipart/form-data")
+        "note": "Văn phòng đã rà soát", "files": (io.BytesIO(PDF), "van-phong.pdf")},
+        content_type="multipart/form-data")
     assert ok.status_code == 302
     page = head.get(call_url)
     assert re.findall(r'data-unit="([^"]+)" data-state="([^"]+)"', page.text) == [("KHTC", "awaited"),

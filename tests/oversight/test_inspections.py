@@ -148,7 +148,8 @@ def test_only_the_jurisdictions_overseers_manage_inspections(world, login_as, sy
         "findings": "x"}).status_code == 404
     # the agency's own members cannot reach the oversight pages
     assert login_as("a1_head").get(f"/o/{world.p1}/inspections/").status_code == 404
-    assert db.session.scalars(select(Nonconformity).where(Nonconformity.tenant_id == world.tenant_ids["a1"])).all() == []
+    opened = select(Nonconformity).where(Nonconformity.tenant_id == world.tenant_ids["a1"])
+    assert db.session.scalars(opened).all() == []
     # inspections appear on the schedule and in the agency's calendar
     login_as("p1_overseer").post(f"/o/{world.p1}/inspections/{a1.id}/", data={
         "step": "planning", "form": "paper", "planned_start": "10/03/2026", "planned_end": "10/03/2026", "cost": "0"})

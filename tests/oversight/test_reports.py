@@ -51,7 +51,8 @@ def test_inspection_summary_counts_the_years_inspections(world, login_as, system
     day = today().strftime("%d/%m/%Y")
     client.post(f"/o/{world.p1}/inspections/{a1.id}/", data={"step": "planning", "form": "on_site", "cost": "0"})
     client.post(f"/o/{world.p1}/inspections/{a1.id}/", data={
-        "step": "minutes", "held_on": day, "minutes_on": day, "signed": "true", "findings": "Thiếu hồ sơ\nChưa đào tạo"})
+        "step": "minutes", "held_on": day, "minutes_on": day, "signed": "true",
+        "findings": "Thiếu hồ sơ\nChưa đào tạo"})
     book = load_workbook(io.BytesIO(make(client, world, "inspections", "xlsx").data))
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     values = [row[1] for row in rows[3:]]  # after the jurisdiction, the title and a blank line

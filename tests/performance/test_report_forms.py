@@ -37,14 +37,14 @@ def report_form(fields=FIELDS, title_period="Kỳ báo cáo: từ ngày 15/06/20
         ws.merge_cells(cells)
     ws.append([f"({n})" for n in range(1, 11)])
     sums = [0] * 5
-    for roman, (field, procedures) in zip(("I", "II", "III"), fields):
+    for roman, (field, procedures) in zip(("I", "II", "III"), fields, strict=False):
         group = [sum(p[k] for p in procedures) for k in range(1, 6)]
         # pending: the form splits it into not yet due and overdue
         ws.append([roman, field, None, group[0], 0, group[1], group[2], group[3], group[4], 0])
         for n, (code, received, early, on_time, late, pending) in enumerate(procedures, start=1):
             ws.append([n, f"Thủ tục {code}", code if by_procedure else None, received, 0, early, on_time, late,
                        pending, 0])
-            sums = [a + b for a, b in zip(sums, (received, early, on_time, late, pending))]
+            sums = [a + b for a, b in zip(sums, (received, early, on_time, late, pending), strict=True)]
     figures = total or sums
     ws.append([None, "Tổng cộng", None, figures[0], 0, figures[1], figures[2], figures[3], figures[4], 0])
     ws.append([])
@@ -82,7 +82,8 @@ def test_the_form_is_read_as_a_person_reads_it(app, a1):
     assert (period.start, period.end) == (dt.date(2026, 6, 15), dt.date(2026, 9, 14))
     stored = tenant_results(db, a1)
     assert [(r.procedure_code, r.field, r.received, r.resolved_late) for r in stored] == [
-        ("1.001", "Lĩnh vực Đất đai", 20, 2), ("1.002", "Lĩnh vực Đất đai", 14, 1), ("2.001", "Lĩnh vực Hộ tịch", 40, 0)]
+        ("1.001", "Lĩnh vực Đất đai", 20, 2), ("1.002", "Lĩnh vực Đất đai", 14, 1),
+        ("2.001", "Lĩnh vực Hộ tịch", 40, 0)]
     assert outcome.totals["received"] == 74  # the total row was checked, not stored: 154 never became 308
     reasons = {s.row: s.reason for s in outcome.skipped}
     assert "column numbers" in reasons[9]
@@ -129,7 +130,6 @@ def test_re_importing_the_same_period_replaces_it(app, a1):
 
 
 def test_a_quarter_is_stored_as_a_quarter_and_counted_once(app, a1):
-    from govqms.extensions import db
     from govqms.objectives.valuation import valuate
     from govqms.performance import services
     from govqms.performance.periods import Period
@@ -154,7 +154,8 @@ def test_a_quarter_is_stored_as_a_quarter_and_counted_once(app, a1):
             services.import_service_results(a1, report_form(title_period="Tháng 9 năm 2026"), "xlsx")
         assert "only partly within" in refused.value.errors[0].message
         half = services.import_service_results(a1, report_form(title_period="6 tháng cuối năm 2026"), "xlsx")
-    assert half.replaced == 4 and sorted(half.replaced_periods) == ["10/2026", "Quarter III/2026 (15/06/2026–14/09/2026)"]
+    assert half.replaced == 4
+    assert sorted(half.replaced_periods) == ["10/2026", "Quarter III/2026 (15/06/2026–14/09/2026)"]
     assert list(valuate([a1], 2026, dt.date(2026, 12, 31))[a1].results) == [(7, 12)]
 
 

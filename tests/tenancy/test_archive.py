@@ -26,8 +26,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import APP_ROLE, FAST_HASH, PG_ADMIN_URL, build_world, fresh_database, migrate
-from tests.conftest import test_config as app_config
+from tests.conftest import (
+    APP_ROLE,
+    FAST_HASH,
+    PG_ADMIN_URL,
+    build_world,
+    fresh_database,
+    migrate,
+    test_config as app_config,
+)
 
 pytestmark = pytest.mark.committed
 
@@ -113,7 +120,7 @@ class Deployment:
     def import_(self, data: bytes):
         from govqms.tenancy.archive import import_tenant
 
-        with self.system() as session:
+        with self.system():
             result = import_tenant(io.BytesIO(data))
             return result.tenant.id, result
 

@@ -89,23 +89,23 @@ def make_b1_records(world, owner_id: int) -> dict[str, int]:
     import datetime as dt
     import hashlib
 
-    from govqms.core.tenancy import TenantScope, scoped
-    from govqms.core.uploads import CheckedFile
-    from govqms.documents import services as documents
-    from govqms.extensions import db
-    from govqms.legal.models import LegalChange
-    from govqms.legal.services import save as save_legal
-    from govqms.procedures.models import AdminProcedure
-    from govqms.procedures.services import save as save_procedure
     from govqms.audits.models import Audit
     from govqms.competence.models import Qualification
     from govqms.conformity.models import Certificate, Declaration
     from govqms.core.storage import get_storage
+    from govqms.core.tenancy import TenantScope, scoped
+    from govqms.core.uploads import CheckedFile
+    from govqms.documents import services as documents
+    from govqms.extensions import db
     from govqms.improvement.models import Action, Nonconformity, Risk
+    from govqms.legal.models import LegalChange
+    from govqms.legal.services import save as save_legal
     from govqms.objectives.models import Measurement, Objective
-    from govqms.reviews.models import ManagementReview
     from govqms.performance.models import SatisfactionSurvey, ServiceResult
+    from govqms.procedures.models import AdminProcedure
+    from govqms.procedures.services import save as save_procedure
     from govqms.records.models import RecordEntry
+    from govqms.reviews.models import ManagementReview
 
     tenant_id = world.tenant_ids["b1"]
     with scoped(TenantScope.tenant(tenant_id), db.session):

@@ -6,7 +6,6 @@ import sqlalchemy as sa
 
 from govqms.core.tenancy import TenantScope, apply_database_scope
 
-
 pytestmark = pytest.mark.postgresql_only
 
 

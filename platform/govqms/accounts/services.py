@@ -151,8 +151,7 @@ def accept_invitation(invitation: Invitation, password: str) -> User:
 
 def send_invitation(user: User, token: str) -> bool:
     """Email the link in the user's language; False when mail is not configured."""
-    from flask_babel import force_locale
-    from flask_babel import gettext as _
+    from flask_babel import force_locale, gettext as _
 
     from govqms.core.mail import send_mail
 

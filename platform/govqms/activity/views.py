@@ -8,9 +8,9 @@ from sqlalchemy import select
 from govqms.core.activity import ActivityEntry
 from govqms.core.permissions import Action
 from govqms.core.web import page_number, requires
-from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
+from govqms.tenancy.blueprints import workspace_blueprint
 
 bp = workspace_blueprint("activity", __name__, "/activity")
 

@@ -15,8 +15,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
 from flask_admin.theme import Bootstrap4Theme
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectField
@@ -31,13 +30,19 @@ from govqms.core.permissions import ROLE_LABELS, OversightRoleKind, TenantRole
 from govqms.core.tenancy import TenantScope, set_scope
 from govqms.extensions import db
 from govqms.jobs.models import Job, JobStatus
-from govqms.tenancy import merge as merging
-from govqms.tenancy import provisioning
+from govqms.tenancy import merge as merging, provisioning
 from govqms.tenancy.manifests import MAX_MANIFEST_BYTES, ManifestError
 from govqms.tenancy.models import (
-    KIND_LABELS, STATUS_LABELS, Jurisdiction, Membership, OversightRole, Tenant, TenantMerge, TenantStatus, Unit,
+    KIND_LABELS,
+    STATUS_LABELS,
+    Jurisdiction,
+    Membership,
+    OversightRole,
+    Tenant,
+    TenantMerge,
+    TenantStatus,
+    Unit,
 )
-
 
 #: How far back the back office lists failed jobs.
 FAILURES_SHOWN = dt.timedelta(days=7)

@@ -3,8 +3,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from docx import Document as Docx
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 
 from govqms.audits.clauses import clause_title
@@ -41,8 +40,8 @@ def report_docx(job, tenant_id: int, audit_id: int, locale: str = "vi") -> None:
         doc.add_heading(_("Findings"), level=2)
         table = doc.add_table(rows=1, cols=5)
         table.style = "Table Grid"
-        for cell, title in zip(table.rows[0].cells, (_("Row no."), _("Kind of finding"), _("Clause"), _("Unit"), _("Finding")),
-                               strict=True):
+        titles = (_("Row no."), _("Kind of finding"), _("Clause"), _("Unit"), _("Finding"))
+        for cell, title in zip(table.rows[0].cells, titles, strict=True):
             cell.text = title
         for number, finding in enumerate(audit.findings, start=1):
             row = table.add_row().cells

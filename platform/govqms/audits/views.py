@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -14,15 +13,15 @@ from govqms.audits.models import AUDIT_STATUS_LABELS, FINDING_LABELS, Audit, Che
 from govqms.audits.schemas import AuditSchema, FindingSchema, ReportSchema
 from govqms.competence.services import qualified_auditors
 from govqms.conformity.services import edition_applied
+from govqms.core.clock import today
 from govqms.core.forms import form_data
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.web import requires, year_arg
-from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.documents.models import Document, DocumentKind, DocumentStatus
-from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
+from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.tenancy.models import Unit
 
 bp = workspace_blueprint("audits", __name__, "/audits")

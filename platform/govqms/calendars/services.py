@@ -7,8 +7,7 @@ import secrets
 
 from flask import url_for
 from flask_babel import gettext as _
-from icalendar import Calendar
-from icalendar import Event as VEvent
+from icalendar import Calendar, Event as VEvent
 from sqlalchemy import select
 
 from govqms.calendars.models import CalendarFeed

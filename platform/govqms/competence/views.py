@@ -13,8 +13,8 @@ from govqms.core.forms import archive_flow
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.web import requires
-from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.extensions import db
+from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.tenancy.models import Unit
 
 bp = workspace_blueprint("competence", __name__, "/competence")

@@ -26,10 +26,10 @@ from sqlalchemy import and_, func, or_, select
 
 from govqms.audits.models import Audit, AuditStatus
 from govqms.conformity.models import Certificate, Consultant, Declaration, DeclarationProcedure, ExternalAudit
-from govqms.datacalls.models import DataCall, DataCallReply
-from govqms.documents.models import Document, DocumentReview, DocumentStatus, Revision
 from govqms.core.clock import add_months, today
 from govqms.core.db import in_ids
+from govqms.datacalls.models import DataCall, DataCallReply
+from govqms.documents.models import Document, DocumentReview, DocumentStatus, Revision
 from govqms.extensions import db
 from govqms.improvement.models import Action, Nonconformity
 from govqms.inspections.models import REPORT_WITHIN_MONTHS, Inspection, InspectionPlan, InspectionStatus

@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULE_BASIS, RULE_LABELS, evaluate
 from govqms.compliance.models import ComplianceSnapshot
+from govqms.core.clock import today
 from govqms.core.permissions import Action
 from govqms.core.web import requires
-from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.core.clock import today
 from govqms.extensions import db
+from govqms.tenancy.blueprints import workspace_blueprint
 
 bp = workspace_blueprint("compliance", __name__, "/status")
 

@@ -11,19 +11,29 @@ from sqlalchemy.orm import selectinload
 
 from govqms.conformity import services
 from govqms.conformity.models import (
-    CERTIFICATE_END_LABELS, EXTERNAL_AUDIT_LABELS, Certificate, Consultant, Declaration, SteeringCommittee,
+    CERTIFICATE_END_LABELS,
+    EXTERNAL_AUDIT_LABELS,
+    Certificate,
+    Consultant,
+    Declaration,
+    SteeringCommittee,
 )
 from govqms.conformity.schemas import (
-    CertificateEndSchema, CertificateSchema, ConsultantSchema, DeclarationSchema, ExternalAuditSchema, SteeringSchema,
+    CertificateEndSchema,
+    CertificateSchema,
+    ConsultantSchema,
+    DeclarationSchema,
+    ExternalAuditSchema,
+    SteeringSchema,
 )
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import requires
-from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.extensions import db
 from govqms.procedures.models import AdminProcedure
+from govqms.tenancy.blueprints import workspace_blueprint
 
 bp = workspace_blueprint("conformity", __name__, "/conformity")
 

@@ -78,7 +78,7 @@ class RedisCache:
         except Exception as err:  # noqa: BLE001 (any failure of the cache is a miss)
             self._failed(err)
             return {}
-        return {key: pickle.loads(value) for key, value in zip(keys, raw) if value is not None}
+        return {key: pickle.loads(value) for key, value in zip(keys, raw, strict=True) if value is not None}
 
     def set_many(self, values: dict[str, Any]) -> None:
         if not values or self.resting:

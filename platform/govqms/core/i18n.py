@@ -10,7 +10,6 @@ from flask_login import current_user
 
 from govqms.extensions import babel
 
-
 #: Each language by its own name (the same in every interface language).
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 

@@ -30,6 +30,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+
 # The parser openpyxl's read-only worksheets use for each row; here it is given one cell at a time.
 from openpyxl.worksheet._reader import WorkSheetParser
 
@@ -377,12 +378,12 @@ def _sheet_rows(archive: zipfile.ZipFile, sheet: FirstSheet, limit: int) -> Iter
                     number, row, values = cells.row_counter, row_of(values), None
                     if sheet.rows is not None and number > sheet.rows:
                         # openpyxl stops at the first row past the declared size, and gives the rest empty
-                        for done in range(done + 1, sheet.rows + 1):
+                        for _missing in range(done + 1, sheet.rows + 1):
                             yield row_of({})
                         return
                     if number <= done:
                         continue  # out of order: openpyxl skips it
-                    for done in range(done + 1, number):
+                    for _missing in range(done + 1, number):
                         yield row_of({})
                     yield row
                     done = number

@@ -24,7 +24,13 @@ from typing import Iterable, Iterator
 
 from sqlalchemy import ARRAY, ForeignKey, ForeignKeyConstraint, Integer, any_, event, text, type_coerce
 from sqlalchemy.orm import (
-    Mapped, ORMExecuteState, Session, declared_attr, mapped_column, scoped_session, with_loader_criteria,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    declared_attr,
+    mapped_column,
+    scoped_session,
+    with_loader_criteria,
 )
 
 

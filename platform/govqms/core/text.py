@@ -1,8 +1,8 @@
 """Text helpers for Vietnamese: folding for search, and the sort key."""
 from __future__ import annotations
 
-import re
 import functools
+import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")

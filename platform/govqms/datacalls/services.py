@@ -5,11 +5,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from govqms.core.clock import today
 from govqms.core.storage import get_storage
 from govqms.core.tenancy import writing_for
 from govqms.core.uploads import CheckedFile
 from govqms.datacalls.models import DataCall, DataCallReply, UnitCall, UnitCallReply
-from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.notifications import events
 from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus

@@ -9,20 +9,22 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from govqms.core.clock import today
 from govqms.core.forms import form_data
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import page_number, requires
-from govqms.tenancy.blueprints import oversight_blueprint, workspace_blueprint
-from govqms.datacalls import schedule as _schedule  # noqa: F401  (registers the timeline source)
-from govqms.datacalls import services
+from govqms.datacalls import (
+    schedule as _schedule,  # noqa: F401  (registers the timeline source)
+    services,
+)
 from govqms.datacalls.models import STATE_LABELS, DataCall, DataCallReply, UnitCall, UnitCallReply
 from govqms.datacalls.schemas import DataCallSchema, ReplySchema, UnitCallSchema
-from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.notifications.services import deliver_soon
+from govqms.tenancy.blueprints import oversight_blueprint, workspace_blueprint
 from govqms.tenancy.models import KIND_LABELS, Tenant, TenantStatus, Unit
 from govqms.tenancy.services import subtree_tenants_query
 

@@ -5,7 +5,8 @@ from govqms.core.schemas import FormDate, InputSchema, TrimmedString, length
 from govqms.documents.models import DocumentKind, ReviewOutcome
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
-                       error=_l("Use letters, digits, dot, dash, slash or underscore, starting with a letter or digit."))
+                       error=_l("Use letters, digits, dot, dash, slash or underscore, "
+                                "starting with a letter or digit."))
 
 
 class DocumentSchema(InputSchema):

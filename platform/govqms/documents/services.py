@@ -13,13 +13,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from govqms.core import activity
+from govqms.core.clock import add_months, today
 from govqms.core.db import utcnow
 from govqms.core.storage import get_storage
 from govqms.core.text import fold, search_terms
 from govqms.core.uploads import CheckedFile
-from govqms.core.clock import add_months, today
 from govqms.documents.models import (
-    Document, DocumentReview, DocumentStatus, ReviewOutcome, Revision, RevisionFile, RevisionStatus,
+    Document,
+    DocumentReview,
+    DocumentStatus,
+    ReviewOutcome,
+    Revision,
+    RevisionFile,
+    RevisionStatus,
 )
 from govqms.extensions import db
 
@@ -180,7 +186,8 @@ def approve(revision: Revision, user_id: int, effective_on: dt.date) -> Revision
 def make_effective(revision: Revision) -> Revision:
     _require(revision, RevisionStatus.APPROVED)
     if revision.effective_on > today():
-        raise WorkflowRefused(_l("This revision takes effect on %(date)s.", date=revision.effective_on.strftime("%d/%m/%Y")))
+        raise WorkflowRefused(_l("This revision takes effect on %(date)s.",
+                                 date=revision.effective_on.strftime("%d/%m/%Y")))
     document = revision.document
     for other in document.revisions:
         if other.status == RevisionStatus.EFFECTIVE and other.id != revision.id:

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import func, select

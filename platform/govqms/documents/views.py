@@ -4,31 +4,42 @@ from __future__ import annotations
 from io import BytesIO
 
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from govqms.core.activity import ActivityEntry
+from govqms.core.clock import today
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import page_number, requires
-from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.core.clock import today
 from govqms.documents import services
 from govqms.documents.models import (
-    DOCUMENT_STATUS_LABELS, KIND_LABELS, REVISION_STATUS_LABELS, Document, DocumentReview, ReviewOutcome, Revision,
+    DOCUMENT_STATUS_LABELS,
+    KIND_LABELS,
+    REVISION_STATUS_LABELS,
+    Document,
+    DocumentReview,
+    ReviewOutcome,
+    Revision,
     RevisionFile,
 )
 from govqms.documents.schemas import (
-    ApproveSchema, CommentSchema, DocumentSchema, DraftSchema, ObsoleteSchema, PeriodicReviewSchema, ReturnSchema,
+    ApproveSchema,
+    CommentSchema,
+    DocumentSchema,
+    DraftSchema,
+    ObsoleteSchema,
+    PeriodicReviewSchema,
+    ReturnSchema,
 )
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
+from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.tenancy.models import Unit
 
 bp = workspace_blueprint("documents", __name__, "/documents")

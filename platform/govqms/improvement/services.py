@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from govqms.core import activity
 from govqms.core.clock import today
 from govqms.extensions import db
-from govqms.improvement.models import Action, ActionStatus, Nonconformity, NcStatus
+from govqms.improvement.models import Action, ActionStatus, NcStatus, Nonconformity
 
 
 class WorkflowRefused(ValueError):

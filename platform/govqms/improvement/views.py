@@ -9,20 +9,32 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from govqms.competence.services import members
+from govqms.core.clock import today
 from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action as Permission
 from govqms.core.schemas import first_errors
 from govqms.core.web import page_number, requires
-from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.improvement import services
 from govqms.improvement.models import (
-    DECISION_LABELS, NC_STATUS_LABELS, SOURCE_LABELS, Action, ActionStatus, Nonconformity, NcStatus, Risk,
+    DECISION_LABELS,
+    NC_STATUS_LABELS,
+    SOURCE_LABELS,
+    Action,
+    ActionStatus,
+    NcStatus,
+    Nonconformity,
+    Risk,
 )
 from govqms.improvement.schemas import (
-    ActionSchema, AnalysisSchema, CompleteSchema, NonconformitySchema, RiskSchema, VerifySchema,
+    ActionSchema,
+    AnalysisSchema,
+    CompleteSchema,
+    NonconformitySchema,
+    RiskSchema,
+    VerifySchema,
 )
+from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.tenancy.models import Unit
 
 bp = workspace_blueprint("improvement", __name__, "/improvement")
@@ -190,7 +202,8 @@ def complete(action_id: int):
         return redirect(request.referrer or url_for(".actions")), 303
     db.session.commit()
     flash(_("Action marked done."), "success")
-    target = url_for(".nonconformity", nc_id=action.nonconformity_id) if action.nonconformity_id else url_for(".actions")
+    target = (url_for(".nonconformity", nc_id=action.nonconformity_id) if action.nonconformity_id
+              else url_for(".actions"))
     return redirect(target)
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from govqms.core import activity
+from govqms.core.clock import add_months
 from govqms.core.i18n import format_date
 from govqms.core.tenancy import writing_for
-from govqms.core.clock import add_months
 from govqms.extensions import db
 from govqms.improvement.models import NcSource
 from govqms.improvement.services import WorkflowRefused, raise_nonconformity

@@ -6,18 +6,20 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
+from govqms.core.clock import today
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.web import requires, year_arg
-from govqms.tenancy.blueprints import oversight_blueprint, workspace_blueprint
-from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.improvement.services import WorkflowRefused
-from govqms.inspections import schedule as _schedule  # noqa: F401  (registers the timeline sources)
-from govqms.inspections import services
+from govqms.inspections import (
+    schedule as _schedule,  # noqa: F401  (registers the timeline sources)
+    services,
+)
 from govqms.inspections.checklist import ART36, ART36_KEYS, RESULTS
 from govqms.inspections.models import FORM_LABELS, STATUS_LABELS, Inspection, InspectionPlan, InspectionStatus
 from govqms.inspections.schemas import MinutesSchema, PlanningSchema, PlanSchema, ReportSchema, parse_findings
+from govqms.tenancy.blueprints import oversight_blueprint, workspace_blueprint
 from govqms.tenancy.models import Tenant, TenantStatus
 from govqms.tenancy.services import subtree_tenants_query
 

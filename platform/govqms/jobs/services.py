@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from sqlalchemy import text, update
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import flag_modified

@@ -6,16 +6,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from govqms.core.clock import today
 from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action
 from govqms.core.web import page_number, requires
-from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.documents.models import Document, DocumentStatus
-from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.legal import services
 from govqms.legal.models import LegalChange, LegalChangeDocument
 from govqms.legal.schemas import LegalChangeSchema
+from govqms.tenancy.blueprints import workspace_blueprint
 
 bp = workspace_blueprint("legal", __name__, "/legal")
 

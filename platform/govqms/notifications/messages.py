@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from govqms.core.i18n import format_date
 

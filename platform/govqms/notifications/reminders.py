@@ -84,7 +84,7 @@ def _actions(ids, today, until):
 
 @due_source("nonconformity")
 def _nonconformities(ids, today, until):
-    from govqms.improvement.models import Nonconformity, NcStatus
+    from govqms.improvement.models import NcStatus, Nonconformity
 
     for nc in db.session.scalars(select(Nonconformity).where(
             Nonconformity.tenant_id.in_(ids), Nonconformity.due_on.is_not(None), Nonconformity.due_on <= until,
@@ -229,5 +229,6 @@ def data_call_deadlines(today: dt.date) -> int:
         for user_id in people:
             items.append((user_id, "data_call_missing", f"data-call-missing:{call.id}:{call.deadline.isoformat()}",
                           "event", {"title": call.title, "missing": missing}, call.deadline,
-                          ("data_calls.detail", {"call_id": call.id, "jurisdiction_code": codes[call.jurisdiction_id]})))
+                          ("data_calls.detail",
+                           {"call_id": call.id, "jurisdiction_code": codes[call.jurisdiction_id]})))
     return services.notify_many(items)

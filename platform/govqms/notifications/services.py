@@ -14,8 +14,7 @@ import logging
 from typing import Iterable
 
 from flask import current_app, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from sqlalchemy import func, select, update
 
 from govqms.accounts.models import User

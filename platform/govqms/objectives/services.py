@@ -10,9 +10,9 @@ import datetime as dt
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from govqms.core.clock import today
 from govqms.core.storage import get_storage
 from govqms.core.uploads import CheckedFile
-from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.objectives import rules
 from govqms.objectives.models import Evaluation, EvaluationKind, Measurement, Objective, QualityPolicy, Source

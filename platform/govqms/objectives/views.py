@@ -10,19 +10,19 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from govqms.accounts.models import User
+from govqms.core.clock import today
 from govqms.core.forms import archive_flow, confirm_page, process_form
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import requires, year_arg
-from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.objectives import rules, services
 from govqms.objectives.models import SOURCE_LABELS, Evaluation, Measurement, Objective
 from govqms.objectives.schemas import EvaluationSchema, MeasurementSchema, ObjectiveSchema, PolicySchema
 from govqms.objectives.valuation import valuate
+from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.tenancy.models import Membership, Unit
 
 bp = workspace_blueprint("objectives", __name__, "/objectives")

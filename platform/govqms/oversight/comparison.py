@@ -13,8 +13,8 @@ import hashlib
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from flask_babel import get_locale
@@ -23,9 +23,9 @@ from sqlalchemy import select
 from govqms.compliance import engine
 from govqms.compliance.engine import RULES, Check, Level, Result, evaluate
 from govqms.core.cache import cache
+from govqms.core.clock import today
 from govqms.core.db import in_ids
 from govqms.core.text import sort_key
-from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.objectives import valuation
 from govqms.objectives.valuation import valuate

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from govqms.datacalls.models import DataCall, DataCallReply
 from govqms.core.clock import today
+from govqms.datacalls.models import DataCall, DataCallReply
 from govqms.extensions import db
 from govqms.inspections.models import Inspection, InspectionForm, InspectionPlan, InspectionStatus
 from govqms.oversight import comparison

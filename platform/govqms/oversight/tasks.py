@@ -4,8 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from io import BytesIO
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
@@ -171,10 +170,10 @@ def yearly_report(job, jurisdiction_id: int, year: int, kind: str = "annual", fm
             doc.add_heading(_("II. By agency") if kind == "annual" else _("II. By inspection"), level=2)
             table = doc.add_table(rows=1, cols=len(header))
             table.style = "Table Grid"
-            for cell, text in zip(table.rows[0].cells, header):
+            for cell, text in zip(table.rows[0].cells, header, strict=True):
                 cell.text = str(text)
             for row in body:
-                for cell, value in zip(table.add_row().cells, row):
+                for cell, value in zip(table.add_row().cells, row, strict=True):
                     cell.text = "" if value is None else str(value)
             doc.save(out)
             mimetype, extension = DOCX, "docx"

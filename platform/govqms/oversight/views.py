@@ -8,20 +8,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import abort, flash, g, get_template_attribute, redirect, render_template, request, url_for
-from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
 from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULES
 from govqms.core.cache import cache
+from govqms.core.clock import today
 from govqms.core.permissions import Action
 from govqms.core.web import ListPage, page_number, requires, year_arg
-from govqms.tenancy.blueprints import oversight_blueprint
-from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.oversight import charts, comparison
+from govqms.tenancy.blueprints import oversight_blueprint
 from govqms.tenancy.models import KIND_LABELS
 from govqms.tenancy.versions import BUMPED
 

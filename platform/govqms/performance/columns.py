@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+
 def _has(text: str, *words: str) -> bool:
     return any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", text) for w in words)
 

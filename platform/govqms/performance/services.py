@@ -13,10 +13,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from govqms.core import layout
-from govqms.core.imports import ImportRefused, RowError, read_table
+from govqms.core.clock import today
+from govqms.core.imports import ImportRefused, RowError
 from govqms.core.layout import text_of
 from govqms.core.text import fold, sort_key
-from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.performance import columns, periods
 from govqms.performance.models import ServiceResult, on_time_rate
@@ -314,7 +314,7 @@ def plan(tenant_id: int, rows: list[list[Any]], mapping: dict[str, int] | None =
                     "the total %(total)s is not the sum of the rows it totals, %(sum)s", total=counts[key],
                     sum=sum(r[key] for r in group_rows)))))
     spans = sorted({r.period for r in outcome.rows})
-    for a, b in zip(spans, spans[1:]):
+    for a, b in zip(spans, spans[1:], strict=False):
         if a.overlaps(b):
             first = next(r.number for r in outcome.rows if r.period == b)
             errors.append(RowError(first, labels.get("period", ""), str(_l(

@@ -2,19 +2,17 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from govqms.core.clock import today
 from govqms.core.exports import append_row
 from govqms.core.imports import ImportRefused
 from govqms.core.storage import get_storage
-from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.jobs.services import task
-from govqms.objectives import rules
-from govqms.objectives import services as objectives
+from govqms.objectives import rules, services as objectives
 from govqms.objectives.valuation import valuate
 from govqms.performance import periods, services
 

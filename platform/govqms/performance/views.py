@@ -5,11 +5,11 @@ import re
 import zipfile
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from govqms.core.clock import today
 from govqms.core.forms import process_form
 from govqms.core.imports import ImportRefused
 from govqms.core.permissions import Action
@@ -17,8 +17,6 @@ from govqms.core.spreadsheets import check_spreadsheet
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import requires, year_arg
-from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.objectives import services as objectives
@@ -26,6 +24,7 @@ from govqms.objectives.valuation import valuate
 from govqms.performance import charts, periods, services
 from govqms.performance.models import SatisfactionSurvey, ServiceResult, on_time_rate, satisfaction_rate
 from govqms.performance.schemas import ServiceResultSchema, SurveySchema
+from govqms.tenancy.blueprints import workspace_blueprint
 
 bp = workspace_blueprint("performance", __name__, "/performance")
 dashboard_bp = workspace_blueprint("dashboard", __name__, "/dashboard")

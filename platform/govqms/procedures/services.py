@@ -6,7 +6,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from govqms.core.imports import (
-    ImportRefused, RowError, cells, header_labels, locate, validate_rows,
+    ImportRefused,
+    RowError,
+    cells,
+    header_labels,
+    locate,
+    validate_rows,
 )
 from govqms.core.spreadsheets import read_rows
 from govqms.core.text import fold, search_terms

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 
 from govqms.core.imports import ImportRefused
 from govqms.core.storage import get_storage

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -14,7 +13,6 @@ from govqms.core.spreadsheets import SpreadsheetRefused, check_spreadsheet
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import page_number, requires
-from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.documents.models import Document, DocumentKind, DocumentStatus
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
@@ -22,6 +20,7 @@ from govqms.procedures import services
 from govqms.procedures.columns import HEADERS
 from govqms.procedures.models import AdminProcedure
 from govqms.procedures.schemas import ProcedureSchema
+from govqms.tenancy.blueprints import workspace_blueprint
 
 bp = workspace_blueprint("procedures", __name__, "/procedures")
 

@@ -9,11 +9,11 @@ from sqlalchemy.orm import selectinload
 from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action
 from govqms.core.web import page_number, requires
-from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.documents.models import Document
 from govqms.extensions import db
 from govqms.records.models import RecordEntry
 from govqms.records.schemas import RecordEntrySchema
+from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.tenancy.models import Unit
 
 bp = workspace_blueprint("records", __name__, "/records")

@@ -12,10 +12,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from govqms.audits.models import Audit, AuditStatus, Finding, FindingType
-from govqms.documents.models import Document, DocumentStatus, Revision, RevisionStatus
 from govqms.core.clock import today
+from govqms.documents.models import Document, DocumentStatus, Revision, RevisionStatus
 from govqms.extensions import db
-from govqms.improvement.models import Action, ActionStatus, Nonconformity, NcStatus, Risk
+from govqms.improvement.models import Action, ActionStatus, NcStatus, Nonconformity, Risk
 from govqms.improvement.services import action_counts
 from govqms.legal.models import LegalChange
 from govqms.legal.services import LegalStatus, status as legal_status

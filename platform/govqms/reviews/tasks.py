@@ -3,8 +3,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from docx import Document as Docx
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 

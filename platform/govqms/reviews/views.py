@@ -2,20 +2,18 @@
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from govqms.competence.services import members
+from govqms.core.clock import today
 from govqms.core.forms import process_form
 from govqms.core.permissions import Action as Permission
 from govqms.core.schemas import first_errors
 from govqms.core.web import requires
-from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.improvement import services as improvement
 from govqms.improvement.models import Action
@@ -24,6 +22,7 @@ from govqms.jobs.services import enqueue
 from govqms.reviews import services
 from govqms.reviews.models import ManagementReview
 from govqms.reviews.schemas import HeldSchema, NotesSchema, ReviewSchema
+from govqms.tenancy.blueprints import workspace_blueprint
 
 bp = workspace_blueprint("reviews", __name__, "/reviews")
 

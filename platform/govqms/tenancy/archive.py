@@ -363,7 +363,7 @@ def insertion_order(chosen: Iterable[Table]) -> tuple[list[Table], dict[str, lis
             break
         except CycleError as err:
             cycle = err.args[1]  # each node is a dependency of the next one
-            for needed, needing in zip(cycle, cycle[1:]):
+            for needed, needing in zip(cycle, cycle[1:], strict=False):
                 columns = edges[(needing, needed)]
                 if columns and all(c.nullable for c in columns):
                     depends[needing].discard(needed)
@@ -855,7 +855,7 @@ class _Import:
             self.natural[name] = dict(self.conn.execute(
                 sa.select(table.c[natural], table.c.id).where(table.c[natural].in_(wanted))).all())
         new_users = [r for r in globals_["user"] if r["email"] not in self.natural["user"] and r["name"] is not None]
-        for row, id_ in zip(new_users, _allocate(self.conn, users, len(new_users))):
+        for row, id_ in zip(new_users, _allocate(self.conn, users, len(new_users)), strict=True):
             self.natural["user"][row["email"]] = id_
             self.created.setdefault("user", []).append(
                 {"id": id_, "email": row["email"], "name": row["name"], "locale": row["locale"], "password_hash": None})
@@ -868,7 +868,7 @@ class _Import:
                 plain = {**dict(row._mapping), "jurisdiction_id": codes[row.jurisdiction_id]}
                 self.natural[name].setdefault(_key([_plain(plain[c]) for c in NATURAL_KEYS[name]]), row.id)
             missing = [r for r in globals_[name] if _key([r[c] for c in NATURAL_KEYS[name]]) not in self.natural[name]]
-            for row, id_ in zip(missing, _allocate(self.conn, table, len(missing))):
+            for row, id_ in zip(missing, _allocate(self.conn, table, len(missing)), strict=True):
                 self.folder = PLATFORM_FILES
                 self.created.setdefault(name, []).append({**self._typed_row(table, _walk(name, row, self.decode)),
                                                           "id": id_})

@@ -17,9 +17,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from govqms.core.schemas import InputSchema
-
 from govqms.core.permissions import OversightRoleKind, TenantRole
+from govqms.core.schemas import InputSchema
 from govqms.tenancy.models import JurisdictionLevel, TenantKind
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]*$", error=_l("Use lowercase letters, digits and dashes."))

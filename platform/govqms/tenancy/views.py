@@ -10,9 +10,9 @@ from govqms.accounts.models import User
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.web import page_number, requires
-from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.extensions import db
 from govqms.tenancy import services
+from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.tenancy.models import Membership, Tenant, Unit
 from govqms.tenancy.schemas import UnitSchema
 
