@@ -129,9 +129,8 @@ def values(app, world, foreign, people, system_scope):  # noqa: F811 - the fixtu
 
 def _store_files(records):
     """The isolation walk's calls name files it never stores (it is refused before reading them)."""
-    from govqms.core.storage import get_storage
+    from govqms.core.storage import PLATFORM_FILES, get_storage
     from govqms.datacalls.models import DataCall, DataCallReply, UnitCall, UnitCallReply
-    from govqms.datacalls.services import PLATFORM_FILES
     from govqms.extensions import db
 
     call = db.session.get(DataCall, records["call_id"])

@@ -281,8 +281,9 @@ def compliance_group() -> None:
 @system_command
 def compliance_snapshot_command() -> None:
     """Keep today's status of every active agency (the daily job does the same)."""
-    from govqms.compliance.services import active_tenant_ids, snapshot
+    from govqms.compliance.services import snapshot
     from govqms.extensions import db
+    from govqms.tenancy.services import active_tenant_ids
 
     count = snapshot(active_tenant_ids())
     db.session.commit()

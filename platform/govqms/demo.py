@@ -54,8 +54,9 @@ def load_demo(password: str) -> DemoReport:
             user.set_password(password, method=method)
     db.session.commit()
     enrich_registers(report)
-    from govqms.compliance.services import active_tenant_ids, snapshot
+    from govqms.compliance.services import snapshot
     from govqms.core.clock import today
+    from govqms.tenancy.services import active_tenant_ids
 
     report.changes += _states(today())
     report.changes += _oversight(today())

@@ -257,7 +257,8 @@ def test_drill_down_is_recorded_in_the_agency_log(world, login_as, system_scope)
 
     def views():
         return db.session.scalars(select(ActivityEntry).where(
-            ActivityEntry.tenant_id == world.tenant_ids["a1"], ActivityEntry.action == "oversight_view")).all()
+            ActivityEntry.tenant_id == world.tenant_ids["a1"], ActivityEntry.action == "oversight_view")
+            .order_by(ActivityEntry.id)).all()
 
     overseer = login_as("p1_overseer")
     assert overseer.get(f"/t/{world.a1}/status/").status_code == 200

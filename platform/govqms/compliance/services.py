@@ -8,12 +8,7 @@ from govqms.compliance.engine import Status, evaluate
 from govqms.compliance.models import ComplianceSnapshot
 from govqms.core.clock import today
 from govqms.extensions import db
-from govqms.tenancy.models import Tenant, TenantStatus
-
-
-def active_tenant_ids() -> list[int]:
-    return list(db.session.scalars(select(Tenant.id).where(Tenant.status == TenantStatus.ACTIVE)
-                                   .order_by(Tenant.id)))
+from govqms.tenancy.models import Tenant
 
 
 def snapshot(tenant_ids: list[int], day: dt.date | None = None) -> int:

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from govqms.compliance.services import active_tenant_ids, snapshot
+from govqms.compliance.services import snapshot
 from govqms.jobs.services import task
+from govqms.tenancy.services import active_tenant_ids
 
 
 @task("compliance.snapshot", read_only=False, system=True)

@@ -13,6 +13,15 @@ from typing import Protocol
 
 from flask import current_app
 
+#: The platform's own folder in the file storage (files of no single agency, such as data call templates).
+PLATFORM_FILES = 0
+
+
+def storage_key(folder: int, digest: str) -> str:
+    """The key of a file: its folder (an agency's id, or PLATFORM_FILES) and its SHA-256. The one
+    place the format is written."""
+    return f"{int(folder)}/{digest[:2]}/{digest}"
+
 
 class Storage(Protocol):
     def put(self, tenant_id: int, data: bytes) -> str: ...
@@ -32,7 +41,7 @@ class LocalStorage:
 
     def put(self, tenant_id: int, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
-        key = f"{int(tenant_id)}/{digest[:2]}/{digest}"
+        key = storage_key(tenant_id, digest)
         path = self._path(key)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from govqms.core.clock import today
-from govqms.core.storage import get_storage
+from govqms.core.storage import PLATFORM_FILES, get_storage
 from govqms.core.tenancy import writing_for
 from govqms.core.uploads import CheckedFile
 from govqms.datacalls.models import DataCall, DataCallReply, UnitCall, UnitCallReply
@@ -14,9 +14,6 @@ from govqms.extensions import db
 from govqms.notifications import events
 from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus
 from govqms.tenancy.services import subtree_tenants_query
-
-#: The platform's own folder in the file storage (files of no single agency, such as templates).
-PLATFORM_FILES = 0
 
 
 def recipients_in_reach(jurisdiction: Jurisdiction, tenant_ids: list[int]) -> list[Tenant]:

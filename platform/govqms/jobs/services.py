@@ -15,6 +15,7 @@ each batch of reminders, so that a retry skips what is done instead of repeating
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import traceback
 import uuid
@@ -178,21 +179,39 @@ def enqueue(task_name: str, *, tenant_id: int | None, user_id: int | None, **par
     return job
 
 
+#: The domains' nightly housekeeping, run by ``maintenance.cleanup`` in order: each step removes what
+#: has expired on *now* and returns one translated line saying what it did. A domain registers its
+#: step in its ``tasks`` module (discovered like every task).
+CLEANUP_STEPS: list[Callable[[dt.datetime], str]] = []
+
+
+def cleanup_step(func: Callable[[dt.datetime], str]) -> Callable[[dt.datetime], str]:
+    CLEANUP_STEPS.append(func)
+    return func
+
+
+#: What jobs need from the packages above them, given by those packages (jobs import no domain):
+#: the actor a user id stands for (accounts), and the read-only scope of a job on a jurisdiction,
+#: refused when its user no longer oversees it (tenancy). Set from their ``tasks`` modules.
+_ACTOR_OF: list[Callable[[int], Actor | None]] = []
+_OVERSIGHT_SCOPE: list[Callable[[int, int | None], TenantScope]] = []
+
+
+def actor_of_user(func: Callable[[int], Actor | None]):
+    _ACTOR_OF[:] = [func]
+    return func
+
+
+def oversight_scope(func: Callable[[int, int | None], TenantScope]):
+    """*func(jurisdiction_id, user_id)*: the scope, or PermissionError when the user may not see it."""
+    _OVERSIGHT_SCOPE[:] = [func]
+    return func
+
+
 def _job_scope(job: Job, spec: TaskSpec) -> TenantScope:
     if spec.oversight:
-        from govqms.accounts.models import User
-        from govqms.core.permissions import Action
-        from govqms.tenancy.models import Jurisdiction, Tenant
-        from govqms.tenancy.services import oversight_access, subtree_tenants_query
-
-        jurisdiction = db.session.get(Jurisdiction, job.params["jurisdiction_id"])
-        user = db.session.get(User, job.user_id) if job.user_id is not None else None
         # Checked again when the job runs: a role withdrawn meanwhile fails the job.
-        if jurisdiction is None or (user is not None and not oversight_access(user, jurisdiction).can(
-                Action.OVERSIGHT_VIEW)):
-            raise PermissionError(f"job {job.id}: no oversight of jurisdiction {job.params['jurisdiction_id']}")
-        return TenantScope.readonly(db.session.scalars(subtree_tenants_query(jurisdiction)
-                                                       .with_only_columns(Tenant.id)).all())
+        return _OVERSIGHT_SCOPE[0](job.params["jurisdiction_id"], job.user_id)
     if job.tenant_id is None:
         return TenantScope.system() if spec.system else TenantScope.none()
     return TenantScope.tenant(job.tenant_id, read_only=job.read_only)
@@ -279,10 +298,7 @@ def failure_message(error: Exception) -> str:
 def _actor_for(job: Job) -> Actor:
     if job.user_id is None:
         return SYSTEM
-    from govqms.accounts.models import User
-
-    user = db.session.get(User, job.user_id)
-    return Actor(user.id, user.email) if user else SYSTEM
+    return _ACTOR_OF[0](job.user_id) or SYSTEM
 
 
 def visible_job(job_id: str, user) -> Job | None:

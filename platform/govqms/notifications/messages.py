@@ -6,6 +6,7 @@ around them comes from the translation catalogue when the notification is read o
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 
 from flask_babel import gettext as _, lazy_gettext as _l
 
@@ -45,11 +46,22 @@ def _day(value: str | None) -> str:
     return format_date(dt.date.fromisoformat(value)) if value else ""
 
 
-def subject_phrase(kind: str, params: dict) -> str:
-    if kind == "rule":
-        from govqms.compliance.engine import RULE_LABELS
+#: How a kind names what a notification is about, for kinds whose params hold no title (registered by
+#: the domain that makes them, e.g. compliance for its rules).
+SUBJECT_OF: dict[str, Callable[[dict], str]] = {}
 
-        return str(RULE_LABELS.get(params.get("rule"), params.get("rule", "")))
+
+def subject(kind: str):
+    def decorator(func: Callable[[dict], str]) -> Callable[[dict], str]:
+        SUBJECT_OF[kind] = func
+        return func
+
+    return decorator
+
+
+def subject_phrase(kind: str, params: dict) -> str:
+    if kind in SUBJECT_OF:
+        return SUBJECT_OF[kind](params)
     template = SUBJECTS.get(kind)
     return str(template) % {"title": params.get("title", "")} if template else params.get("title", "")
 

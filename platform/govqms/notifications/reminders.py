@@ -1,6 +1,7 @@
 """Reminders from the due dates the modules and the compliance engine produce.
 
-Each *due source* turns the records of many agencies into :class:`Due` items with one query (a
+Each *due source* (registered by its domain with :func:`due_source`, in the domain's ``reminders``
+module, discovered like tasks) turns the records of many agencies into :class:`Due` items with one query (a
 fixed few at most), so a run costs the same number of queries per batch of agencies whatever
 they hold. For each item the run picks the one step that applies today — the nearest of the
 configured days before (``GOVQMS_REMINDER_DAYS``, e.g. 30,7,1), the day itself, or overdue — and
@@ -52,6 +53,17 @@ def due_source(kind: str) -> Callable[[DueSource], DueSource]:
     return decorator
 
 
+DailyStep = Callable[[dt.date], int]
+DAILY_STEPS: list[DailyStep] = []
+
+
+def daily_step(func: DailyStep) -> DailyStep:
+    """Register a step the reminders run takes once a day for the whole platform (e.g. telling a data
+    call's sender who did not reply); it returns the notifications it made."""
+    DAILY_STEPS.append(func)
+    return func
+
+
 def reminder_days() -> list[int]:
     return sorted({d for d in current_app.config.get("REMINDER_DAYS", (30, 7, 1)) if d > 0}, reverse=True)
 
@@ -65,90 +77,6 @@ def step_for(due_on: dt.date, today: dt.date, days: list[int]) -> str | None:
     left = (due_on - today).days
     reached = [d for d in days if d >= left]
     return f"before-{min(reached)}" if reached else None
-
-
-# --- the sources ---------------------------------------------------------------------------------
-
-@due_source("action")
-def _actions(ids, today, until):
-    from govqms.improvement.models import Action, ActionStatus
-
-    for action in db.session.scalars(select(Action).where(
-            Action.tenant_id.in_(ids), Action.status == ActionStatus.OPEN, Action.due_on <= until)):
-        owners = (action.owner_id,) if action.owner_id else ()
-        link = (("improvement.nonconformity", {"nc_id": action.nonconformity_id}) if action.nonconformity_id
-                else ("improvement.actions", {}))
-        yield Due("action", f"action:{action.id}:{action.due_on.isoformat()}", action.tenant_id, action.due_on,
-                  {"title": action.description[:200]}, link, owners)
-
-
-@due_source("nonconformity")
-def _nonconformities(ids, today, until):
-    from govqms.improvement.models import NcStatus, Nonconformity
-
-    for nc in db.session.scalars(select(Nonconformity).where(
-            Nonconformity.tenant_id.in_(ids), Nonconformity.due_on.is_not(None), Nonconformity.due_on <= until,
-            Nonconformity.status.not_in([NcStatus.IMPLEMENTED, NcStatus.VERIFIED, NcStatus.CLOSED]))):
-        yield Due("nonconformity", f"nc:{nc.id}:{nc.due_on.isoformat()}", nc.tenant_id, nc.due_on,
-                  {"title": nc.description[:200]}, ("improvement.nonconformity", {"nc_id": nc.id}))
-
-
-@due_source("document_review")
-def _document_reviews(ids, today, until):
-    from govqms.documents.models import Document, DocumentStatus
-
-    for document in db.session.scalars(select(Document).where(
-            Document.tenant_id.in_(ids), Document.status == DocumentStatus.EFFECTIVE,
-            Document.next_review_on.is_not(None), Document.next_review_on <= until)):
-        yield Due("document_review", f"document-review:{document.id}:{document.next_review_on.isoformat()}",
-                  document.tenant_id, document.next_review_on, {"title": str(document)},
-                  ("documents.detail", {"document_id": document.id}))
-
-
-@due_source("data_call")
-def _data_calls(ids, today, until):
-    from govqms.datacalls.models import DataCall, DataCallReply
-
-    for reply, call in db.session.execute(
-            select(DataCallReply, DataCall).join(DataCall, DataCall.id == DataCallReply.call_id)
-            .where(DataCallReply.tenant_id.in_(ids), DataCallReply.submitted_on.is_(None),
-                   DataCall.archived_at.is_(None), DataCall.deadline <= until)):
-        yield Due("data_call", f"data-call:{reply.id}:{call.deadline.isoformat()}", reply.tenant_id,
-                  call.deadline, {"title": call.title}, ("agency_data_calls.answer", {"reply_id": reply.id}))
-
-
-@due_source("inspection_report")
-def _inspection_reports(ids, today, until):
-    """The overseer waits for each inspected agency's corrective-action report (2 months)."""
-    from govqms.inspections.models import Inspection, InspectionPlan
-    from govqms.tenancy.models import Jurisdiction
-
-    for inspection, plan, code in db.session.execute(
-            select(Inspection, InspectionPlan, Jurisdiction.code)
-            .join(InspectionPlan, InspectionPlan.id == Inspection.plan_id)
-            .join(Jurisdiction, Jurisdiction.id == InspectionPlan.jurisdiction_id)
-            .where(Inspection.tenant_id.in_(ids), Inspection.report_due_on.is_not(None),
-                   Inspection.report_received_on.is_(None), Inspection.report_due_on <= until)):
-        yield Due("inspection_report", f"inspection-report:{inspection.id}:{inspection.report_due_on.isoformat()}",
-                  inspection.tenant_id, inspection.report_due_on, {"title": plan.year},
-                  ("inspections.detail", {"inspection_id": inspection.id, "jurisdiction_code": code}),
-                  overseen_by=plan.jurisdiction_id)
-
-
-#: Compliance rules whose due dates the sources above already remind item by item.
-_COVERED_RULES = {"actions", "other_actions", "document_reviews", "data_calls", "inspection_actions"}
-
-
-@due_source("rule")
-def _compliance(ids, today, until):
-    from govqms.compliance.engine import evaluate
-
-    for tenant_id, status in evaluate(ids, today).items():
-        for check in status.checks:
-            if check.rule in _COVERED_RULES or check.due_on is None or check.due_on > until:
-                continue
-            yield Due("rule", f"rule:{check.rule}:{tenant_id}:{check.due_on.isoformat()}", tenant_id, check.due_on,
-                      {"rule": check.rule}, ("compliance.status", {}))
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -202,33 +130,3 @@ def _active(tenant_ids: list[int]) -> set[int]:
 
     return set(db.session.scalars(select(Membership.user_id).join(User, User.id == Membership.user_id)
                                   .where(Membership.tenant_id.in_(tenant_ids), User.active.is_(True))))
-
-
-def data_call_deadlines(today: dt.date) -> int:
-    """Tell the sender of each data call whose deadline passed yesterday how many agencies did not reply."""
-    from sqlalchemy import func
-
-    from govqms.datacalls.models import DataCall, DataCallReply
-
-    rows = db.session.execute(
-        select(DataCall, func.count(DataCallReply.id))
-        .join(DataCallReply, DataCallReply.call_id == DataCall.id)
-        .where(DataCall.archived_at.is_(None), DataCall.deadline < today,
-               DataCall.deadline >= today - dt.timedelta(days=7), DataCallReply.submitted_on.is_(None))
-        .group_by(DataCall.id)).all()
-    from govqms.tenancy.models import Jurisdiction
-
-    codes = dict(db.session.execute(select(Jurisdiction.id, Jurisdiction.code).where(
-        Jurisdiction.id.in_({call.jurisdiction_id for call, _ in rows}))).all()) if rows else {}
-    overseers = services.overseers_of(codes)
-    items = []
-    for call, missing in rows:
-        people = set(overseers.get(call.jurisdiction_id, []))
-        if call.created_by_id:
-            people.add(call.created_by_id)
-        for user_id in people:
-            items.append((user_id, "data_call_missing", f"data-call-missing:{call.id}:{call.deadline.isoformat()}",
-                          "event", {"title": call.title, "missing": missing}, call.deadline,
-                          ("data_calls.detail",
-                           {"call_id": call.id, "jurisdiction_code": codes[call.jurisdiction_id]})))
-    return services.notify_many(items)

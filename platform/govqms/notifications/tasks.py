@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from govqms.compliance.services import active_tenant_ids
 from govqms.core.clock import today
 from govqms.extensions import db
-from govqms.jobs.services import task
+from govqms.jobs.services import cleanup_step, task
 from govqms.notifications import reminders, services
 from govqms.notifications.models import DeliveryMode
+from govqms.tenancy.services import active_tenant_ids
 
 BATCH = 100
 
@@ -23,7 +23,7 @@ def send_reminders(job) -> None:
         created += reminders.remind(tenants[start:start + BATCH], day)
         db.session.commit()  # each batch stands on its own: a retry skips what is recorded
         job.progress(start + BATCH, len(tenants) + 1, f"{min(start + BATCH, len(tenants))}/{len(tenants)}")
-    created += reminders.data_call_deadlines(day)
+    created += sum(step(day) for step in reminders.DAILY_STEPS)
     db.session.commit()
     sent = services.send_pending(DeliveryMode.IMMEDIATE)
     job.note(_("%(n)s notification(s), %(m)s email(s)", n=created, m=sent))
@@ -41,3 +41,9 @@ def digest(job) -> None:
     """One email per user who chose the daily digest, with everything since the last one."""
     sent = services.send_pending(DeliveryMode.DIGEST, job)
     job.note(_("%(m)s email(s)", m=sent))
+
+
+@cleanup_step
+def interrupted_emails(now) -> str:
+    """Emails left "sending" by a worker that died are reported failed (the nightly cleanup)."""
+    return _("%(n)s interrupted email(s) reported", n=services.report_interrupted(now))

@@ -9,7 +9,7 @@ from openpyxl.styles import Font
 from govqms.core.clock import today
 from govqms.core.exports import append_row
 from govqms.core.imports import ImportRefused
-from govqms.core.storage import get_storage
+from govqms.core.storage import get_storage, storage_key
 from govqms.extensions import db
 from govqms.jobs.services import task
 from govqms.objectives import rules, services as objectives
@@ -25,7 +25,7 @@ def import_service_results(job, tenant_id: int, digest: str, extension: str, loc
     """Import an uploaded one-stop report: every row valid, or nothing written and a report. The rows
     skipped (headings, totals, signatures) are listed in the report, with why."""
     mapping = {key.removeprefix("col_"): index for key, index in columns.items() if key.startswith("col_")}
-    data = get_storage().get(f"{tenant_id}/{digest[:2]}/{digest}")
+    data = get_storage().get(storage_key(tenant_id, digest))
     with force_locale(locale):
         try:
             typed = periods.parse(period) if period else None

@@ -14,7 +14,7 @@ from govqms.core.forms import process_form
 from govqms.core.imports import ImportRefused
 from govqms.core.permissions import Action
 from govqms.core.spreadsheets import check_spreadsheet
-from govqms.core.storage import get_storage
+from govqms.core.storage import get_storage, storage_key
 from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import requires, year_arg
 from govqms.extensions import db
@@ -162,7 +162,7 @@ def _uploaded(digest: str, extension: str) -> bytes:
     """The file this agency uploaded: found by its hash under the agency's own folder only."""
     if not re.fullmatch(r"[0-9a-f]{64}", digest) or extension not in IMPORT_TYPES:
         abort(404)
-    key = f"{g.tenant.id}/{digest[:2]}/{digest}"
+    key = storage_key(g.tenant.id, digest)
     storage = get_storage()
     if not storage.exists(key):
         abort(404)

@@ -67,9 +67,8 @@ from sqlalchemy import Table
 
 from govqms.core.activity import ActivityEntry, current_actor
 from govqms.core.db import Base, utcnow
-from govqms.core.storage import LocalStorage, get_storage
+from govqms.core.storage import PLATFORM_FILES, LocalStorage, get_storage, storage_key
 from govqms.core.tenancy import current_scope
-from govqms.datacalls.services import PLATFORM_FILES  # where data call templates are stored
 from govqms.extensions import db
 
 FORMAT = "govqms-tenant-archive"
@@ -731,7 +730,7 @@ class _Import:
                 digest = value.removeprefix("sha256:")
                 if digest not in self.archive.files:
                     raise ArchiveError(f"the archive refers to a file it does not hold: {digest}")
-                key = f"{self.folder}/{digest[:2]}/{digest}"
+                key = storage_key(self.folder, digest)
                 self.to_write[key] = (self.folder, digest)
                 return key
             if history:

@@ -69,6 +69,12 @@ def oversight_access(user, jurisdiction: Jurisdiction) -> Access:
     return Access(oversight=frozenset(OversightRoleKind(r) for r in roles))
 
 
+def active_tenant_ids() -> list[int]:
+    """Every agency not merged away, by id: what the nightly jobs go through."""
+    return list(db.session.scalars(select(Tenant.id).where(Tenant.status == TenantStatus.ACTIVE)
+                                   .order_by(Tenant.id)))
+
+
 def jurisdiction_by_code(code: str | None) -> Jurisdiction | None:
     return db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == code)) if code else None
 
