@@ -11,7 +11,8 @@ from flask import Blueprint, Flask
 from govqms.config import default_instance_path, load_config
 
 #: Domain packages are discovered: each may have models, tasks (and the housekeeping and job hooks it
-#: gives the jobs package), reminders (its due dates, for notifications), seeds (what a new agency
+#: gives the jobs package), reminders (its due dates, for notifications), schedule (its dates, for the
+#: calendars), seeds (what a new agency
 #: gets from its kind's template) and views (a ``bp`` or ``blueprints``).
 
 
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     import_models()
     import_domain_modules("tasks")
     import_domain_modules("reminders")
+    import_domain_modules("schedule")
     import_domain_modules("seeds")
     ext.db.init_app(app)
     ext.migrate.init_app(app, ext.db, directory=app.config["MIGRATIONS_DIR"])

@@ -2,7 +2,8 @@
 
 Each *source* turns the records of many agencies into :class:`Event` items with one query
 (or a fixed few), so the timeline and the feeds cost the same for 10 agencies as for 300.
-Domains that bring dated records of their own (inspections, data calls) register a source.
+Domains that bring dated records of their own (inspections, data calls, the compliance engine's
+certification dates) register a source in their ``schedule`` module, discovered like tasks.
 """
 from __future__ import annotations
 
@@ -84,18 +85,6 @@ def _external(ids, start, end):
         day = audit.held_on or audit.planned_on
         yield Event("external_audit", day, audit.tenant_id, str(EXTERNAL_AUDIT_LABELS.get(audit.kind, audit.kind)),
                     f"external-audit-{audit.id}", link=("conformity.index", {}), detail=audit.result)
-
-
-@source("certification_due", _l("Surveillance or recertification due"))
-def _certification_due(ids, start, end):
-    from govqms.compliance.engine import certification, context, gather_certification
-
-    ctx = context()
-    for tenant_id, facts in gather_certification(ids, ctx.today).items():
-        check = certification(facts, ctx)  # this one rule, not the whole evaluation
-        if check.due_on and start <= check.due_on <= end:
-            yield Event("certification_due", check.due_on, tenant_id, check.reason,
-                        f"certification-due-{tenant_id}-{check.due_on:%Y%m%d}", link=("conformity.index", {}))
 
 
 def events(tenant_ids: list[int], start: dt.date, end: dt.date, kinds: set[str] | None = None) -> list[Event]:

@@ -8,6 +8,7 @@ Every change goes through the session, so the activity log records it; the step 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -34,6 +35,23 @@ OPEN = (RevisionStatus.DRAFT, RevisionStatus.IN_REVIEW, RevisionStatus.APPROVED)
 
 class WorkflowRefused(ValueError):
     """The step is not allowed now; the message says why, in the user's language."""
+
+
+#: Records of other packages that refer to a document, shown on its page: each package registers a
+#: function (document → records) under the name its part of the page reads (documents import none).
+RELATED: dict[str, Callable[[Document], list]] = {}
+
+
+def related(name: str):
+    def decorator(func: Callable[[Document], list]) -> Callable[[Document], list]:
+        RELATED[name] = func
+        return func
+
+    return decorator
+
+
+def related_to(document: Document) -> dict[str, list]:
+    return {name: func(document) for name, func in RELATED.items()}
 
 
 def _refresh_derived(document: Document) -> None:

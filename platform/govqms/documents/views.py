@@ -177,13 +177,8 @@ def detail(document_id: int):
     reviews = db.session.scalars(select(DocumentReview).where(DocumentReview.document_id == document.id,
                                                               DocumentReview.tenant_id == g.tenant.id)
                                  .order_by(DocumentReview.reviewed_on.desc())).all()
-    from govqms.procedures.models import AdminProcedure
-
-    procedures = db.session.scalars(select(AdminProcedure).where(
-        AdminProcedure.tenant_id == g.tenant.id, AdminProcedure.work_procedure_id == document.id,
-        AdminProcedure.archived_at.is_(None)).order_by(AdminProcedure.code)).all()
     return render_template("documents/detail.html", document=document, history=_history(document), reviews=reviews,
-                           procedures=procedures,
+                           related=services.related_to(document),
                            open_revision=services.open_revision(document), today=today(),
                            current=services.current_revision(document))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -18,16 +18,19 @@ from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import requires, year_arg
 from govqms.extensions import db
+from govqms.jobs.services import enqueue
 from govqms.objectives import rules, services
 from govqms.objectives.models import SOURCE_LABELS, Evaluation, Measurement, Objective
 from govqms.objectives.schemas import EvaluationSchema, MeasurementSchema, ObjectiveSchema, PolicySchema
 from govqms.objectives.valuation import valuate
+from govqms.performance import charts
 from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.tenancy.models import Membership, Unit
 
 bp = workspace_blueprint("objectives", __name__, "/objectives")
 policy_bp = workspace_blueprint("policy", __name__, "/policy")
-blueprints = [bp, policy_bp]
+dashboard_bp = workspace_blueprint("dashboard", __name__, "/dashboard")
+blueprints = [bp, policy_bp, dashboard_bp]
 EVIDENCE = ("pdf", "docx", "xlsx", "odt")
 
 
@@ -215,3 +218,28 @@ def policy():
         return done
     return render_template("objectives/policy.html", versions=versions, form=form, errors=errors), \
         400 if errors else 200
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+@dashboard_bp.route("/")
+@requires(Action.OBJECTIVES_VIEW)
+def dashboard():
+    year = year_arg()
+    objective_list = services.objectives_of_year(g.tenant.id, year)
+    valued = valuate([g.tenant.id], year, today())[g.tenant.id]
+    judgements = valued.judgements()
+    series = valued.month_rates()
+    at_risk = [o for o in objective_list if judgements[o.id].status != "on_track"]
+    return render_template("objectives/dashboard.html", year=year, objectives=objective_list,
+                           judgements=judgements, at_risk=at_risk, valued=valued,
+                           on_time_chart=charts.month_chart(series["on_time"]),
+                           satisfaction_chart=charts.month_chart(series["satisfaction"]), series=series)
+
+
+@dashboard_bp.route("/export", methods=["POST"])
+@requires(Action.OBJECTIVES_VIEW)
+def export():
+    job = enqueue("objectives.export_year", tenant_id=g.tenant.id, user_id=current_user.id,
+                  year=year_arg(request.form), locale=str(get_locale()))
+    return redirect(url_for("jobs.show", job_id=job.id))

@@ -19,16 +19,13 @@ from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import requires, year_arg
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
-from govqms.objectives import services as objectives
-from govqms.objectives.valuation import valuate
-from govqms.performance import charts, periods, services
+from govqms.performance import periods, services
 from govqms.performance.models import SatisfactionSurvey, ServiceResult, on_time_rate, satisfaction_rate
 from govqms.performance.schemas import ServiceResultSchema, SurveySchema
 from govqms.tenancy.blueprints import workspace_blueprint
 
 bp = workspace_blueprint("performance", __name__, "/performance")
-dashboard_bp = workspace_blueprint("dashboard", __name__, "/dashboard")
-blueprints = [bp, dashboard_bp]
+blueprints = [bp]
 IMPORT_TYPES = ("csv", "xlsx")
 
 
@@ -232,28 +229,3 @@ def import_mapping(digest: str):
                            found_rows=", ".join(str(r + 1) for r in found.header_rows) if found else "",
                            first_rows=rows[:12], more=len(rows) >= PREVIEW_ROWS), \
         200 if request.method == "GET" else 400
-
-
-# --- the dashboard ------------------------------------------------------------------------------
-
-@dashboard_bp.route("/")
-@requires(Action.OBJECTIVES_VIEW)
-def dashboard():
-    year = year_arg()
-    objective_list = objectives.objectives_of_year(g.tenant.id, year)
-    valued = valuate([g.tenant.id], year, today())[g.tenant.id]
-    judgements = valued.judgements()
-    series = valued.month_rates()
-    at_risk = [o for o in objective_list if judgements[o.id].status != "on_track"]
-    return render_template("performance/dashboard.html", year=year, objectives=objective_list,
-                           judgements=judgements, at_risk=at_risk, valued=valued,
-                           on_time_chart=charts.month_chart(series["on_time"]),
-                           satisfaction_chart=charts.month_chart(series["satisfaction"]), series=series)
-
-
-@dashboard_bp.route("/export", methods=["POST"])
-@requires(Action.OBJECTIVES_VIEW)
-def export():
-    job = enqueue("performance.export_year", tenant_id=g.tenant.id, user_id=current_user.id,
-                  year=year_arg(request.form), locale=str(get_locale()))
-    return redirect(url_for("jobs.show", job_id=job.id))

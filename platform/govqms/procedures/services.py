@@ -16,6 +16,7 @@ from govqms.core.imports import (
 from govqms.core.spreadsheets import read_rows
 from govqms.core.text import fold, search_terms
 from govqms.documents.models import Document
+from govqms.documents.services import related
 from govqms.extensions import db
 from govqms.procedures.columns import HEADERS
 from govqms.procedures.models import AdminProcedure
@@ -65,6 +66,14 @@ def list_query(tenant_id: int, q: str | None, field: str | None, uncovered: bool
     if uncovered:
         query = query.where(AdminProcedure.work_procedure_id.is_(None))
     return query.order_by(AdminProcedure.field, AdminProcedure.code)
+
+
+@related("procedures")
+def covered_by(document: Document) -> list[AdminProcedure]:
+    """The procedures a work procedure covers (its page lists them)."""
+    return list(db.session.scalars(select(AdminProcedure).where(
+        AdminProcedure.tenant_id == document.tenant_id, AdminProcedure.work_procedure_id == document.id,
+        AdminProcedure.archived_at.is_(None)).order_by(AdminProcedure.code)))
 
 
 def import_catalogue(tenant_id: int, data: bytes, extension: str,
