@@ -477,3 +477,7 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("services used")
         for group, outcomes in sorted(counts.items()):
             terminalreporter.write_line(f"{group}: " + ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items())))
+
+
+#: fixtures several packages' tests share (the audit team of a1)
+pytest_plugins = ["tests.competence.fixtures"]

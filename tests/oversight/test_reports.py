@@ -45,7 +45,7 @@ def test_figures_page_and_annual_report(world, login_as, system_scope):
 def test_inspection_summary_counts_the_years_inspections(world, login_as, system_scope):
     client = login_as("p1_overseer")
     client.post(f"/o/{world.p1}/inspections/plan", data={"year": YEAR, "step": "create"})
-    from tests.oversight.test_inspections import inspection_of
+    from tests.inspections.test_inspections import inspection_of
 
     a1 = inspection_of(world, "a1")
     day = today().strftime("%d/%m/%Y")

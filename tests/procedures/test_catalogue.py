@@ -1,12 +1,11 @@
-"""Administrative procedures (with import), records catalogue, legal change log, starter set."""
+"""The administrative procedures catalogue: import (with the layout of the province's lists), and the
+work procedure that covers each."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 
-import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests.documents.helpers import create_document
 
@@ -110,74 +109,6 @@ class TestProcedureImport:
     def test_only_keepers_import(self, world, login_as):
         assert login_as("a1_staff").get(f"/t/{world.a1}/procedures/import").status_code == 403
         assert login_as("p1_overseer").get(f"/t/{world.a1}/procedures/").status_code == 200
-
-
-def test_records_catalogue_crud(world, login_as, system_scope):
-    from govqms.extensions import db
-    from govqms.records.models import RecordEntry
-
-    client = login_as("a1_secretary")
-    assert "Danh mục hồ sơ chưa có dữ liệu" in client.get(f"/t/{world.a1}/records/").text  # the empty state
-    bad = client.post(f"/t/{world.a1}/records/new", data={"name": "Sổ công văn đến", "retention": ""})
-    assert bad.status_code == 400 and "Sổ công văn đến" in bad.text
-    foreign_unit = client.post(f"/t/{world.a1}/records/new", data={
-        "name": "x", "retention": "5 năm", "keeper_unit_id": str(world.unit_ids["b1"][0])})
-    assert foreign_unit.status_code == 400
-    ok = client.post(f"/t/{world.a1}/records/new", data={"name": "Sổ công văn đến", "retention": "5 năm",
-                                                         "keeper_unit_id": str(world.unit_ids["a1"][0])})
-    assert ok.status_code == 302
-    entry = db.session.scalar(select(RecordEntry).where(RecordEntry.name == "Sổ công văn đến"))
-    assert client.get(f"/t/{world.a1}/records/{entry.id}/archive").status_code == 200  # confirmation
-    client.post(f"/t/{world.a1}/records/{entry.id}/archive")
-    db.session.refresh(entry)
-    assert entry.archived_at is not None
-
-
-@pytest.mark.parametrize("effective, updated, today, expected", [
-    (dt.date(2025, 1, 15), dt.date(2025, 4, 15), dt.date(2025, 6, 1), "applied"),   # exactly 3 months
-    (dt.date(2025, 1, 15), dt.date(2025, 4, 16), dt.date(2025, 6, 1), "late"),      # one day over
-    (dt.date(2025, 1, 15), None, dt.date(2025, 4, 15), "pending"),                  # deadline day
-    (dt.date(2025, 1, 15), None, dt.date(2025, 4, 16), "overdue"),
-    (dt.date(2024, 11, 30), None, dt.date(2025, 2, 28), "pending"),                 # end of month
-])
-def test_legal_change_deadline(effective, updated, today, expected):
-    from govqms.legal.models import LegalChange
-    from govqms.legal.services import status
-
-    assert status(LegalChange(effective_on=effective, qms_updated_on=updated), today) == expected
-
-
-def test_legal_change_with_documents(world, login_as, system_scope):
-    client = login_as("a1_secretary")
-    document_id = create_document(client, world.a1, code="QT-30", title="Quy trình chứng thực")
-    response = client.post(f"/t/{world.a1}/legal/new", data={
-        "number": "07/2025/NĐ-CP", "title": "Nghị định sửa đổi về chứng thực", "effective_on": "01/01/2025",
-        "document_ids": [str(document_id)]})
-    assert response.status_code == 302
-    page = client.get(f"/t/{world.a1}/legal/")
-    assert "07/2025/NĐ-CP" in page.text and "QT-30" in page.text
-    before = client.post(f"/t/{world.a1}/legal/new", data={
-        "number": "08/2025", "title": "x", "effective_on": "01/06/2025", "qms_updated_on": "01/05/2025"})
-    assert before.status_code == 400
-
-
-def test_new_agency_gets_its_kinds_starter_set(app, world, system_scope):
-    from govqms.documents.models import Document
-    from govqms.extensions import db
-    from govqms.records.models import RecordEntry
-    from govqms.tenancy import provisioning, sync
-    from govqms.tenancy.manifests import load_kinds
-    from govqms.tenancy.models import Tenant
-    from tests.tenancy.test_manifests import GOOD
-
-    sync.apply(provisioning.plan_texts([("t.yaml", GOOD)]), invite=False)
-    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "tt-so-khcn"))
-    template = load_kinds()["science_technology"]
-    documents = db.session.scalars(select(Document).where(Document.tenant_id == tenant.id)).all()
-    assert {d.code for d in documents} == {d["code"] for d in template["documents"]}
-    assert all(d.status == "draft" and len(d.revisions) == 1 for d in documents)
-    records = db.session.scalar(select(func.count()).select_from(RecordEntry).where(RecordEntry.tenant_id == tenant.id))
-    assert records == len(template["records"])
 
 
 def test_document_page_lists_the_procedures_it_covers(world, login_as, system_scope):
