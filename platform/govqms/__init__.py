@@ -56,7 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     from govqms import extensions as ext
-    from govqms.core import activity, i18n, security, templating, tenancy
+    from govqms.core import activity, errors, i18n, security, templating, tenancy
 
     import_models()
     import_domain_modules("tasks")
@@ -70,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     templating.init_app(app)
+    errors.init_app(app)
     tenancy.install()
     activity.install()
     from govqms.tenancy import versions

@@ -9,13 +9,14 @@ from sqlalchemy import select
 from govqms.audits.clauses import clause_title, clauses
 from govqms.audits.models import NONCONFORMITIES, Audit, AuditStatus, ChecklistItem, Finding
 from govqms.competence.services import qualified_auditors, units_of
+from govqms.core.errors import Refused
 from govqms.documents.models import Document
 from govqms.extensions import db
 from govqms.improvement.models import NcSource
 from govqms.improvement.services import raise_nonconformity
 
 
-class AuditRefused(ValueError):
+class AuditRefused(Refused):
     """The audit plan breaks a rule; the message says which."""
 
 

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError
 
 from govqms.core import layout
+from govqms.core.errors import Refused
 from govqms.core.text import fold
 
 
@@ -26,7 +27,7 @@ class RowError:
         return {"row": self.row, "column": self.column, "message": self.message}
 
 
-class ImportRefused(ValueError):
+class ImportRefused(Refused):
     def __init__(self, errors: list[RowError]):
         super().__init__(f"{len(errors)} error(s)")
         self.errors = errors

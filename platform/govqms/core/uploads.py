@@ -16,6 +16,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
+from govqms.core.errors import Refused
+
 TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -25,7 +27,7 @@ TYPES = {
 }
 
 
-class UploadRefused(ValueError):
+class UploadRefused(Refused):
     """The file was not stored; the message says why, in the user's language."""
 
 

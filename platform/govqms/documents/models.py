@@ -9,6 +9,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from govqms.core.db import AwareDateTime, Base, Timestamps
+from govqms.core.errors import Refused
 from govqms.core.tenancy import TenantScoped, tenant_reference
 
 
@@ -179,7 +180,7 @@ _ALLOWED_MOVES = {(RevisionStatus.APPROVED, RevisionStatus.EFFECTIVE),
                   (RevisionStatus.EFFECTIVE, RevisionStatus.SUPERSEDED)}
 
 
-class FrozenRevision(PermissionError):
+class FrozenRevision(Refused, PermissionError):
     """An approved revision, or its files, was about to change."""
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 from govqms.core import activity
 from govqms.core.clock import add_months, today
 from govqms.core.db import utcnow
+from govqms.core.errors import Refused
 from govqms.core.storage import get_storage
 from govqms.core.text import fold, search_terms
 from govqms.core.uploads import CheckedFile
@@ -33,7 +34,7 @@ from govqms.extensions import db
 OPEN = (RevisionStatus.DRAFT, RevisionStatus.IN_REVIEW, RevisionStatus.APPROVED)
 
 
-class WorkflowRefused(ValueError):
+class WorkflowRefused(Refused):
     """The step is not allowed now; the message says why, in the user's language."""
 
 

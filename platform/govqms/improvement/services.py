@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 
 from govqms.core import activity
 from govqms.core.clock import today
+from govqms.core.errors import Refused
 from govqms.extensions import db
 from govqms.improvement.models import Action, ActionStatus, NcStatus, Nonconformity
 
 
-class WorkflowRefused(ValueError):
+class ImprovementRefused(Refused):
     """The step is not possible now; the message says why."""
 
 
@@ -30,9 +31,9 @@ def raise_nonconformity(tenant_id: int, **values) -> Nonconformity:
 
 def analyse(nc: Nonconformity, correction: str, root_cause: str) -> Nonconformity:
     if nc.status not in (NcStatus.OPEN, NcStatus.ANALYSED, NcStatus.ACTIONS_PLANNED):
-        raise WorkflowRefused(_l("The analysis can no longer change at this stage."))
+        raise ImprovementRefused(_l("The analysis can no longer change at this stage."))
     if not root_cause.strip():
-        raise WorkflowRefused(_l("Record the root cause (e.g. with five whys)."))
+        raise ImprovementRefused(_l("Record the root cause (e.g. with five whys)."))
     nc.correction, nc.root_cause = correction, root_cause
     if nc.status == NcStatus.OPEN:
         nc.status = NcStatus.ANALYSED
@@ -45,7 +46,7 @@ def add_action(tenant_id: int, *, description: str, owner_id: int | None, due_on
                nonconformity: Nonconformity | None = None, risk_id: int | None = None, review_id: int | None = None,
                category: str | None = None) -> Action:
     if nonconformity is not None and nonconformity.status not in (NcStatus.ANALYSED, NcStatus.ACTIONS_PLANNED):
-        raise WorkflowRefused(_l("Analyse the cause before planning actions."))
+        raise ImprovementRefused(_l("Analyse the cause before planning actions."))
     action = Action(tenant_id=tenant_id, description=description, owner_id=owner_id, due_on=due_on,
                     nonconformity_id=nonconformity.id if nonconformity else None, risk_id=risk_id,
                     review_id=review_id, category=category)
@@ -60,7 +61,7 @@ def add_action(tenant_id: int, *, description: str, owner_id: int | None, due_on
 
 def complete_action(action: Action, note: str, on: dt.date | None = None) -> Action:
     if action.status == ActionStatus.DONE:
-        raise WorkflowRefused(_l("This action is already done."))
+        raise ImprovementRefused(_l("This action is already done."))
     action.status, action.done_on, action.note = ActionStatus.DONE, on or today(), note
     activity.label(action, "complete")
     db.session.flush()
@@ -75,9 +76,9 @@ def complete_action(action: Action, note: str, on: dt.date | None = None) -> Act
 
 def verify(nc: Nonconformity, *, effective: bool, note: str, user_id: int, on: dt.date | None = None):
     if nc.status != NcStatus.IMPLEMENTED:
-        raise WorkflowRefused(_l("Effectiveness is verified once every action is done."))
+        raise ImprovementRefused(_l("Effectiveness is verified once every action is done."))
     if not note.strip():
-        raise WorkflowRefused(_l("Say what the verification found."))
+        raise ImprovementRefused(_l("Say what the verification found."))
     nc.verified_on, nc.verified_by_id, nc.verification_note = on or today(), user_id, note
     if effective:
         nc.status = NcStatus.VERIFIED
@@ -91,7 +92,7 @@ def verify(nc: Nonconformity, *, effective: bool, note: str, user_id: int, on: d
 
 def close(nc: Nonconformity, on: dt.date | None = None) -> Nonconformity:
     if nc.status != NcStatus.VERIFIED:
-        raise WorkflowRefused(_l("Only a nonconformity verified effective can be closed."))
+        raise ImprovementRefused(_l("Only a nonconformity verified effective can be closed."))
     nc.status, nc.closed_on = NcStatus.CLOSED, on or today()
     activity.label(nc, "close")
     db.session.flush()

@@ -122,7 +122,7 @@ def _nc_step(nc_id: int, schema, run, success: str):
         run(nc, data)
     except ValidationError as err:
         return _nc_page(nc, first_errors(err.messages), form, 400)
-    except services.WorkflowRefused as err:
+    except services.ImprovementRefused as err:
         db.session.rollback()
         flash(str(err), "danger")
         return _nc_page(nc, {}, form, 409)
@@ -196,7 +196,7 @@ def complete(action_id: int):
     try:
         data = CompleteSchema().load(request.form.to_dict())
         services.complete_action(action, data["note"])
-    except (ValidationError, services.WorkflowRefused) as err:
+    except (ValidationError, services.ImprovementRefused) as err:
         db.session.rollback()
         flash(str(err), "danger")
         return redirect(request.referrer or url_for(".actions")), 303

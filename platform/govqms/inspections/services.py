@@ -15,7 +15,7 @@ from govqms.core.i18n import format_date
 from govqms.core.tenancy import writing_for
 from govqms.extensions import db
 from govqms.improvement.models import NcSource
-from govqms.improvement.services import WorkflowRefused, raise_nonconformity
+from govqms.improvement.services import ImprovementRefused, raise_nonconformity
 from govqms.inspections.models import (
     REPORT_WITHIN_MONTHS,
     Inspection,
@@ -107,7 +107,7 @@ def drop_merged_agency(inspection: Inspection) -> None:
     plan = db.session.get(InspectionPlan, inspection.plan_id)
     refusal = drop_refusal(inspection, tenant, plan)
     if refusal:
-        raise WorkflowRefused(refusal)
+        raise ImprovementRefused(refusal)
     successor = db.session.get(Tenant, tenant.merged_into_id)
     with writing_for(inspection.tenant_id, db.session):
         activity.label(inspection, "delete", note=_(
@@ -135,7 +135,7 @@ def sign_minutes(inspection: Inspection, *, minutes_on: dt.date, findings: list[
     """The minutes are signed: each finding becomes a nonconformity of the agency, due with its
     corrective-action report two months after the minutes (Art. 39)."""
     if inspection.status != InspectionStatus.PLANNED:
-        raise WorkflowRefused(_("the minutes of this inspection are already signed"))
+        raise ImprovementRefused(_("the minutes of this inspection are already signed"))
     due = add_months(minutes_on, REPORT_WITHIN_MONTHS)
     with writing_for(inspection.tenant_id, db.session):
         recorded = []
@@ -155,7 +155,7 @@ def sign_minutes(inspection: Inspection, *, minutes_on: dt.date, findings: list[
 
 def receive_report(inspection: Inspection, on: dt.date) -> Inspection:
     if inspection.status not in (InspectionStatus.MINUTES_SIGNED, InspectionStatus.NOT_ACCEPTED):
-        raise WorkflowRefused(_("no corrective-action report is awaited for this inspection"))
+        raise ImprovementRefused(_("no corrective-action report is awaited for this inspection"))
     return update(inspection, report_received_on=on, report_decided_on=None, status=InspectionStatus.REPORT_RECEIVED)
 
 
@@ -163,6 +163,6 @@ def decide_report(inspection: Inspection, *, accepted: bool, on: dt.date, note: 
     """Accepted, or not: then the agency sends a new report (its effectiveness is checked at the
     next inspection either way)."""
     if inspection.status != InspectionStatus.REPORT_RECEIVED:
-        raise WorkflowRefused(_("mark the report received first"))
+        raise ImprovementRefused(_("mark the report received first"))
     return update(inspection, report_decided_on=on, report_note=note,
                   status=InspectionStatus.ACCEPTED if accepted else InspectionStatus.NOT_ACCEPTED)

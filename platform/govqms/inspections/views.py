@@ -11,7 +11,7 @@ from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.web import requires, year_arg
 from govqms.extensions import db
-from govqms.improvement.services import WorkflowRefused
+from govqms.improvement.services import ImprovementRefused
 from govqms.inspections import (
     schedule as _schedule,  # noqa: F401  (registers the timeline sources)
     services,
@@ -107,7 +107,7 @@ def detail(inspection_id: int):
             return redirect(url_for(".detail", inspection_id=inspection.id))
         except ValidationError as error:
             errors, status = first_errors(error.messages), 422
-        except WorkflowRefused as refused:
+        except ImprovementRefused as refused:
             db.session.rollback()
             flash(_("This step is not possible now: %(reason)s", reason=str(refused)), "warning")
             return redirect(url_for(".detail", inspection_id=inspection.id))
@@ -134,7 +134,7 @@ def drop(inspection_id: int):
     if refusal is None and request.method == "POST" and request.form.get("confirm") == "1":
         try:
             services.drop_merged_agency(inspection)
-        except WorkflowRefused as refused:
+        except ImprovementRefused as refused:
             db.session.rollback()
             refusal = str(refused)
         else:
@@ -154,7 +154,7 @@ def drop(inspection_id: int):
 def _apply(step: str | None, inspection: Inspection) -> None:
     if step == "planning":
         if inspection.status != InspectionStatus.PLANNED:
-            raise WorkflowRefused(_("the minutes are signed; the plan of this inspection is fixed"))
+            raise ImprovementRefused(_("the minutes are signed; the plan of this inspection is fixed"))
         services.update(inspection, **PlanningSchema().load(request.form))
     elif step == "minutes":
         data = MinutesSchema().load(request.form)

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from govqms.core.clock import today
+from govqms.core.errors import Refused
 from govqms.core.storage import get_storage
 from govqms.core.uploads import CheckedFile
 from govqms.extensions import db
@@ -19,7 +20,7 @@ from govqms.objectives.models import Evaluation, EvaluationKind, Measurement, Ob
 from govqms.objectives.valuation import valuate
 
 
-class MeasurementRefused(ValueError):
+class MeasurementRefused(Refused):
     """The measurement cannot be recorded; the message says why."""
 
 

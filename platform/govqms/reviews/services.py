@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from govqms.audits.models import Audit, AuditStatus, Finding, FindingType
 from govqms.core.clock import today
+from govqms.core.errors import Refused
 from govqms.documents.models import Document, DocumentStatus, Revision, RevisionStatus
 from govqms.extensions import db
 from govqms.improvement.models import Action, ActionStatus, NcStatus, Nonconformity, Risk
@@ -121,7 +122,7 @@ def compile_inputs(tenant_id: int, year: int, meeting_on: dt.date, on: dt.date |
     }
 
 
-class ReviewRefused(ValueError):
+class ReviewRefused(Refused):
     """The step is not allowed for the review as it stands."""
 
 

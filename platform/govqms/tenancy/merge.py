@@ -14,12 +14,13 @@ from sqlalchemy import exists, select
 from govqms.core import activity
 from govqms.core.activity import ActivityEntry, current_actor
 from govqms.core.db import Base, utcnow
+from govqms.core.errors import Refused
 from govqms.core.tenancy import TenantScoped
 from govqms.extensions import db
 from govqms.tenancy.models import Membership, Tenant, TenantMerge, TenantStatus
 
 
-class MergeRefused(ValueError):
+class MergeRefused(Refused):
     """The merge (or its reversal) would break the lineage; the message says why."""
 
 
