@@ -17,7 +17,7 @@ from govqms.core.clock import today
 from govqms.core.forms import form_data
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
-from govqms.core.web import requires, year_arg
+from govqms.core.web import record_or_404, requires, year_arg
 from govqms.documents.models import Document, DocumentKind, DocumentStatus
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
@@ -54,11 +54,6 @@ def _choices():
             "clauses": clauses(edition), "edition": edition}
 
 
-def _audit_or_404(audit_id: int) -> Audit:
-    audit = db.session.scalar(select(Audit).where(Audit.id == audit_id, Audit.tenant_id == g.tenant.id))
-    if audit is None:
-        abort(404)
-    return audit
 
 
 def _form(audit: Audit | None):
@@ -107,7 +102,7 @@ def create():
 @bp.route("/<int:audit_id>/edit", methods=["GET", "POST"])
 @requires(Action.AUDITS_MANAGE)
 def edit(audit_id: int):
-    audit = _audit_or_404(audit_id)
+    audit = record_or_404(Audit, audit_id)
     if audit.status == "reported":
         abort(403)
     return _form(audit)
@@ -126,13 +121,13 @@ def _detail(audit: Audit, errors: dict | None = None, form: dict | None = None, 
 @bp.route("/<int:audit_id>")
 @requires(Action.IMPROVEMENT_VIEW)
 def detail(audit_id: int):
-    return _detail(_audit_or_404(audit_id))
+    return _detail(record_or_404(Audit, audit_id))
 
 
 @bp.route("/<int:audit_id>/checklist", methods=["POST"])
 @requires(Action.AUDITS_MANAGE)
 def checklist(audit_id: int):
-    audit = _audit_or_404(audit_id)
+    audit = record_or_404(Audit, audit_id)
     if audit.status == "reported":
         abort(403)
     for item in db.session.scalars(select(ChecklistItem).where(ChecklistItem.tenant_id == g.tenant.id,
@@ -148,7 +143,7 @@ def checklist(audit_id: int):
 @bp.route("/<int:audit_id>/findings", methods=["POST"])
 @requires(Action.AUDITS_MANAGE)
 def finding(audit_id: int):
-    audit = _audit_or_404(audit_id)
+    audit = record_or_404(Audit, audit_id)
     form = request.form.to_dict()
     try:
         data = FindingSchema().load(form)
@@ -170,7 +165,7 @@ def finding(audit_id: int):
 @bp.route("/<int:audit_id>/report", methods=["POST"])
 @requires(Action.AUDITS_MANAGE)
 def report(audit_id: int):
-    audit = _audit_or_404(audit_id)
+    audit = record_or_404(Audit, audit_id)
     form = request.form.to_dict()
     try:
         data = ReportSchema().load(form)
@@ -189,7 +184,7 @@ def report(audit_id: int):
 @bp.route("/<int:audit_id>/docx", methods=["POST"])
 @requires(Action.IMPROVEMENT_VIEW)
 def docx(audit_id: int):
-    audit = _audit_or_404(audit_id)
+    audit = record_or_404(Audit, audit_id)
     job = enqueue("audits.report_docx", tenant_id=g.tenant.id, user_id=current_user.id, audit_id=audit.id,
                   locale=str(get_locale()))
     return redirect(url_for("jobs.show", job_id=job.id))

@@ -30,7 +30,7 @@ from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import requires
+from govqms.core.web import record_or_404, requires
 from govqms.extensions import db
 from govqms.procedures.models import AdminProcedure
 from govqms.tenancy.blueprints import workspace_blueprint
@@ -114,18 +114,12 @@ def certificate():
                  lambda data: db.session.add(Certificate(tenant_id=g.tenant.id, **data)))
 
 
-def _certificate_or_404(certificate_id: int) -> Certificate:
-    found = db.session.scalar(select(Certificate).where(Certificate.id == certificate_id,
-                                                        Certificate.tenant_id == g.tenant.id))
-    if found is None:
-        abort(404)
-    return found
 
 
 @bp.route("/certificates/<int:certificate_id>/audits", methods=["POST"])
 @requires(Action.REVIEWS_MANAGE)
 def external_audit(certificate_id: int):
-    found = _certificate_or_404(certificate_id)
+    found = record_or_404(Certificate, certificate_id)
     return _save(ExternalAuditSchema(), "certificates", lambda data: services.record_external_audit(found, **data))
 
 
@@ -133,7 +127,7 @@ def external_audit(certificate_id: int):
 @requires(Action.REVIEWS_MANAGE)
 def end_certificate(certificate_id: int):
     """Mark a certificate withdrawn or not renewed, from a day: certification becomes history."""
-    found = _certificate_or_404(certificate_id)
+    found = record_or_404(Certificate, certificate_id)
     if found.ended_on is not None:
         flash(_("This certificate is already marked as ended."), "warning")
         return redirect(url_for(".index") + "#certificates")

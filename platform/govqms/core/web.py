@@ -7,9 +7,11 @@ from functools import wraps
 
 from flask import abort, g, request
 from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
 from govqms.core.permissions import Action
+from govqms.extensions import db
 
 
 class IdConverter(IntegerConverter):
@@ -18,6 +20,18 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
         super().__init__(map, fixed_digits, min, max, signed)
+
+
+def record_or_404(model, record_id: int, *options):
+    """The one loader of workspace views: the record of the agency the request works in. Another
+    agency's id, a merged predecessor's record, or an id no column holds: 404."""
+    if not isinstance(record_id, int) or not 0 < record_id < 2**31:
+        abort(404)
+    found = db.session.scalar(select(model).where(model.id == record_id, model.tenant_id == g.tenant.id)
+                              .options(*options))
+    if found is None:
+        abort(404)
+    return found
 
 
 def requires(action: Action):

@@ -16,7 +16,7 @@ from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import page_number, requires
+from govqms.core.web import page_number, record_or_404, requires
 from govqms.documents import services
 from govqms.documents.models import (
     DOCUMENT_STATUS_LABELS,
@@ -101,11 +101,7 @@ def export():
 
 
 def _document_or_404(document_id: int) -> Document:
-    document = db.session.scalar(select(Document).where(Document.id == document_id, Document.tenant_id == g.tenant.id)
-                                 .options(selectinload(Document.revisions).selectinload(Revision.files)))
-    if document is None:
-        abort(404)
-    return document
+    return record_or_404(Document, document_id, selectinload(Document.revisions).selectinload(Revision.files))
 
 
 def _revision_or_404(document: Document, revision_id: int) -> Revision:

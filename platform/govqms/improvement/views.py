@@ -13,7 +13,7 @@ from govqms.core.clock import today
 from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action as Permission
 from govqms.core.schemas import first_errors
-from govqms.core.web import page_number, requires
+from govqms.core.web import page_number, record_or_404, requires
 from govqms.extensions import db
 from govqms.improvement import services
 from govqms.improvement.models import (
@@ -94,12 +94,6 @@ def new_nonconformity():
     return render_template("improvement/nc_form.html", form=form, errors=errors, units=units), 400 if errors else 200
 
 
-def _nc_or_404(nc_id: int) -> Nonconformity:
-    nc = db.session.scalar(select(Nonconformity).where(Nonconformity.id == nc_id,
-                                                       Nonconformity.tenant_id == g.tenant.id))
-    if nc is None:
-        abort(404)
-    return nc
 
 
 def _nc_page(nc: Nonconformity, errors: dict | None = None, form: dict | None = None, status: int = 200):
@@ -110,12 +104,12 @@ def _nc_page(nc: Nonconformity, errors: dict | None = None, form: dict | None = 
 @bp.route("/nonconformities/<int:nc_id>")
 @requires(Permission.IMPROVEMENT_VIEW)
 def nonconformity(nc_id: int):
-    return _nc_page(_nc_or_404(nc_id))
+    return _nc_page(record_or_404(Nonconformity, nc_id))
 
 
 def _nc_step(nc_id: int, schema, run, success: str):
     """One step on a nonconformity: record first (404), then the form, then the workflow's rules."""
-    nc = _nc_or_404(nc_id)
+    nc = record_or_404(Nonconformity, nc_id)
     form = request.form.to_dict()
     try:
         data = schema.load(form)
@@ -218,11 +212,6 @@ def risks():
     return render_template("improvement/risks.html", risks=items, today=today())
 
 
-def _risk_or_404(risk_id: int) -> Risk:
-    risk = db.session.scalar(select(Risk).where(Risk.id == risk_id, Risk.tenant_id == g.tenant.id))
-    if risk is None:
-        abort(404)
-    return risk
 
 
 def _risk_form(risk: Risk | None):
@@ -258,13 +247,13 @@ def new_risk():
 @bp.route("/risks/<int:risk_id>/edit", methods=["GET", "POST"])
 @requires(Permission.RISKS_MANAGE)
 def edit_risk(risk_id: int):
-    return _risk_form(_risk_or_404(risk_id))
+    return _risk_form(record_or_404(Risk, risk_id))
 
 
 @bp.route("/risks/<int:risk_id>/actions", methods=["POST"])
 @requires(Permission.RISKS_MANAGE)
 def risk_action(risk_id: int):
-    risk = _risk_or_404(risk_id)
+    risk = record_or_404(Risk, risk_id)
     try:
         data = ActionSchema().load(request.form.to_dict())
         _check_owner(data["owner_id"])
@@ -282,6 +271,6 @@ def risk_action(risk_id: int):
 @bp.route("/risks/<int:risk_id>/archive", methods=["GET", "POST"])
 @requires(Permission.RISKS_MANAGE)
 def archive_risk(risk_id: int):
-    risk = _risk_or_404(risk_id)
+    risk = record_or_404(Risk, risk_id)
     return archive_flow(risk, title=_("Archive this entry?"), message=risk.description,
                         done=_("Archived."), back=".risks")

@@ -1,7 +1,7 @@
 """The legal change log: legal texts, the documents they affect, and whether the QMS followed in time."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from govqms.core.clock import today
 from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action
-from govqms.core.web import page_number, requires
+from govqms.core.web import page_number, record_or_404, requires
 from govqms.documents.models import Document, DocumentStatus
 from govqms.extensions import db
 from govqms.legal import services
@@ -33,12 +33,6 @@ def index():
                            deadline=services.deadline)
 
 
-def _change_or_404(change_id: int) -> LegalChange:
-    change = db.session.scalar(select(LegalChange).where(LegalChange.id == change_id,
-                                                        LegalChange.tenant_id == g.tenant.id))
-    if change is None:
-        abort(404)
-    return change
 
 
 def _form(change: LegalChange | None):
@@ -78,13 +72,13 @@ def create():
 @bp.route("/<int:change_id>/edit", methods=["GET", "POST"])
 @requires(Action.CATALOGUES_MANAGE)
 def edit(change_id: int):
-    return _form(_change_or_404(change_id))
+    return _form(record_or_404(LegalChange, change_id))
 
 
 @bp.route("/<int:change_id>/archive", methods=["GET", "POST"])
 @requires(Action.CATALOGUES_MANAGE)
 def archive(change_id: int):
-    change = _change_or_404(change_id)
+    change = record_or_404(LegalChange, change_id)
     return archive_flow(change, title=_("Archive %(number)s?", number=change.number),
                         message=_("It leaves the legal change log; the entry and its history are kept."),
                         done=_("%(number)s archived.", number=change.number))

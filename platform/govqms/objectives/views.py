@@ -16,7 +16,7 @@ from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import requires, year_arg
+from govqms.core.web import record_or_404, requires, year_arg
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.objectives import rules, services
@@ -50,12 +50,6 @@ def index():
     return render_template("objectives/index.html", year=year, objectives=objectives, judgements=judgements)
 
 
-def _objective_or_404(objective_id: int) -> Objective:
-    objective = db.session.scalar(select(Objective).where(Objective.id == objective_id,
-                                                          Objective.tenant_id == g.tenant.id))
-    if objective is None:
-        abort(404)
-    return objective
 
 
 def _choices():
@@ -101,13 +95,13 @@ def create():
 @bp.route("/<int:objective_id>/edit", methods=["GET", "POST"])
 @requires(Action.OBJECTIVES_MANAGE)
 def edit(objective_id: int):
-    return _form(_objective_or_404(objective_id))
+    return _form(record_or_404(Objective, objective_id))
 
 
 @bp.route("/<int:objective_id>/archive", methods=["GET", "POST"])
 @requires(Action.OBJECTIVES_MANAGE)
 def archive(objective_id: int):
-    objective = _objective_or_404(objective_id)
+    objective = record_or_404(Objective, objective_id)
     return archive_flow(objective, title=_("Archive this objective?"),
                         message=_("%(statement)s leaves the list of %(year)s; its measurements are kept.",
                                   statement=objective.statement, year=objective.year),
@@ -144,13 +138,13 @@ def _detail_page(objective: Objective, errors: dict | None = None, form: dict | 
 @bp.route("/<int:objective_id>")
 @requires(Action.OBJECTIVES_VIEW)
 def detail(objective_id: int):
-    return _detail_page(_objective_or_404(objective_id))
+    return _detail_page(record_or_404(Objective, objective_id))
 
 
 @bp.route("/<int:objective_id>/measurements", methods=["POST"])
 @requires(Action.MEASUREMENTS_RECORD)
 def measure(objective_id: int):
-    objective = _objective_or_404(objective_id)
+    objective = record_or_404(Objective, objective_id)
     form = request.form.to_dict()
     try:
         data = MeasurementSchema().load(form)
@@ -171,7 +165,7 @@ def measure(objective_id: int):
 @bp.route("/<int:objective_id>/evaluations", methods=["POST"])
 @requires(Action.OBJECTIVES_MANAGE)
 def evaluate(objective_id: int):
-    objective = _objective_or_404(objective_id)
+    objective = record_or_404(Objective, objective_id)
     try:
         data = EvaluationSchema().load(request.form.to_dict())
         services.evaluate(objective, data["kind"], data["comment"], current_user.id)

@@ -1,7 +1,7 @@
 """The administrative-procedure catalogue: list, edit, archive, import from CSV or XLSX."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from govqms.core.permissions import Action
 from govqms.core.spreadsheets import SpreadsheetRefused, check_spreadsheet
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import page_number, requires
+from govqms.core.web import page_number, record_or_404, requires
 from govqms.documents.models import Document, DocumentKind, DocumentStatus
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
@@ -68,12 +68,6 @@ def _form(procedure: AdminProcedure | None):
                            choices=choices), 400 if errors else 200
 
 
-def _procedure_or_404(procedure_id: int) -> AdminProcedure:
-    procedure = db.session.scalar(select(AdminProcedure).where(AdminProcedure.id == procedure_id,
-                                                               AdminProcedure.tenant_id == g.tenant.id))
-    if procedure is None:
-        abort(404)
-    return procedure
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -85,13 +79,13 @@ def create():
 @bp.route("/<int:procedure_id>/edit", methods=["GET", "POST"])
 @requires(Action.CATALOGUES_MANAGE)
 def edit(procedure_id: int):
-    return _form(_procedure_or_404(procedure_id))
+    return _form(record_or_404(AdminProcedure, procedure_id))
 
 
 @bp.route("/<int:procedure_id>/archive", methods=["GET", "POST"])
 @requires(Action.CATALOGUES_MANAGE)
 def archive(procedure_id: int):
-    procedure = _procedure_or_404(procedure_id)
+    procedure = record_or_404(AdminProcedure, procedure_id)
     return archive_flow(procedure, title=_("Archive procedure %(code)s?", code=procedure.code),
                         message=_("It leaves the catalogue; the record and its history are kept."),
                         done=_("Procedure %(code)s archived.", code=procedure.code))

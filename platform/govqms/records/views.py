@@ -1,14 +1,14 @@
 """The records catalogue: what records the QMS keeps, where, by whom and for how long."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action
-from govqms.core.web import page_number, requires
+from govqms.core.web import page_number, record_or_404, requires
 from govqms.documents.models import Document
 from govqms.extensions import db
 from govqms.records.models import RecordEntry
@@ -40,12 +40,6 @@ def _choices():
     return documents, units
 
 
-def _entry_or_404(entry_id: int) -> RecordEntry:
-    entry = db.session.scalar(select(RecordEntry).where(RecordEntry.id == entry_id,
-                                                        RecordEntry.tenant_id == g.tenant.id))
-    if entry is None:
-        abort(404)
-    return entry
 
 
 def _form(entry: RecordEntry | None):
@@ -82,13 +76,13 @@ def create():
 @bp.route("/<int:entry_id>/edit", methods=["GET", "POST"])
 @requires(Action.CATALOGUES_MANAGE)
 def edit(entry_id: int):
-    return _form(_entry_or_404(entry_id))
+    return _form(record_or_404(RecordEntry, entry_id))
 
 
 @bp.route("/<int:entry_id>/archive", methods=["GET", "POST"])
 @requires(Action.CATALOGUES_MANAGE)
 def archive(entry_id: int):
-    entry = _entry_or_404(entry_id)
+    entry = record_or_404(RecordEntry, entry_id)
     return archive_flow(entry, title=_("Archive %(name)s?", name=entry.name),
                         message=_("It leaves the records catalogue; the entry and its history are kept."),
                         done=_("%(name)s archived.", name=entry.name))

@@ -13,7 +13,7 @@ from govqms.core.clock import today
 from govqms.core.forms import process_form
 from govqms.core.permissions import Action as Permission
 from govqms.core.schemas import first_errors
-from govqms.core.web import requires
+from govqms.core.web import record_or_404, requires
 from govqms.extensions import db
 from govqms.improvement import services as improvement
 from govqms.improvement.models import Action
@@ -59,12 +59,6 @@ def create():
     return render_template("reviews/form.html", form=form, errors=errors), 400 if errors else 200
 
 
-def _review_or_404(review_id: int) -> ManagementReview:
-    review = db.session.scalar(select(ManagementReview).where(ManagementReview.id == review_id,
-                                                              ManagementReview.tenant_id == g.tenant.id))
-    if review is None:
-        abort(404)
-    return review
 
 
 def _page(review: ManagementReview, errors=None, form=None, status: int = 200):
@@ -78,13 +72,13 @@ def _page(review: ManagementReview, errors=None, form=None, status: int = 200):
 @bp.route("/<int:review_id>")
 @requires(Permission.IMPROVEMENT_VIEW)
 def detail(review_id: int):
-    return _page(_review_or_404(review_id))
+    return _page(record_or_404(ManagementReview, review_id))
 
 
 @bp.route("/<int:review_id>/notes", methods=["POST"])
 @requires(Permission.REVIEWS_MANAGE)
 def notes(review_id: int):
-    review = _review_or_404(review_id)
+    review = record_or_404(ManagementReview, review_id)
     try:
         data = NotesSchema().load(request.form.to_dict())
     except ValidationError as err:
@@ -99,7 +93,7 @@ def notes(review_id: int):
 @bp.route("/<int:review_id>/recompile", methods=["POST"])
 @requires(Permission.REVIEWS_MANAGE)
 def recompile(review_id: int):
-    review = _review_or_404(review_id)
+    review = record_or_404(ManagementReview, review_id)
     if review.effectiveness_confirmed:
         abort(403)  # a confirmed review's inputs are the record of that meeting
     services.recompile(review)
@@ -111,7 +105,7 @@ def recompile(review_id: int):
 @bp.route("/<int:review_id>/decisions", methods=["POST"])
 @requires(Permission.REVIEWS_MANAGE)
 def decision(review_id: int):
-    review = _review_or_404(review_id)
+    review = record_or_404(ManagementReview, review_id)
     form = request.form.to_dict()
     try:
         data = ActionSchema().load(form)
@@ -130,7 +124,7 @@ def decision(review_id: int):
 @bp.route("/<int:review_id>/held", methods=["POST"])
 @requires(Permission.REVIEWS_MANAGE)
 def held(review_id: int):
-    review = _review_or_404(review_id)
+    review = record_or_404(ManagementReview, review_id)
     form = request.form.to_dict()
     try:
         services.hold(review, HeldSchema().load(form)["held_on"])
@@ -147,7 +141,7 @@ def held(review_id: int):
 @bp.route("/<int:review_id>/confirm", methods=["POST"])
 @requires(Permission.REVIEWS_CONFIRM)
 def confirm(review_id: int):
-    review = _review_or_404(review_id)
+    review = record_or_404(ManagementReview, review_id)
     try:
         services.confirm_effectiveness(review, current_user.id)
     except services.ReviewRefused as err:
@@ -161,7 +155,7 @@ def confirm(review_id: int):
 @bp.route("/<int:review_id>/docx", methods=["POST"])
 @requires(Permission.IMPROVEMENT_VIEW)
 def minutes(review_id: int):
-    review = _review_or_404(review_id)
+    review = record_or_404(ManagementReview, review_id)
     job = enqueue("reviews.minutes_docx", tenant_id=g.tenant.id, user_id=current_user.id, review_id=review.id,
                   locale=str(get_locale()))
     return redirect(url_for("jobs.show", job_id=job.id))

@@ -1,7 +1,7 @@
 """The agency workspace: home, units, members."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from govqms.accounts.models import User
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
-from govqms.core.web import page_number, requires
+from govqms.core.web import page_number, record_or_404, requires
 from govqms.extensions import db
 from govqms.tenancy import services
 from govqms.tenancy.blueprints import workspace_blueprint
@@ -47,11 +47,6 @@ def units():
     return render_template("tenancy/units.html", page=page, show_archived=show_archived)
 
 
-def _unit_or_404(unit_id: int) -> Unit:
-    unit = db.session.scalar(select(Unit).where(Unit.id == unit_id, Unit.tenant_id == g.tenant.id))
-    if unit is None:
-        abort(404)
-    return unit
 
 
 def _unit_form(unit: Unit | None):
@@ -89,13 +84,13 @@ def unit_new():
 @workspace.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
 @requires(Action.UNITS_MANAGE)
 def unit_edit(unit_id: int):
-    return _unit_form(_unit_or_404(unit_id))
+    return _unit_form(record_or_404(Unit, unit_id))
 
 
 @workspace.route("/units/<int:unit_id>/archive", methods=["GET", "POST"])
 @requires(Action.UNITS_MANAGE)
 def unit_archive(unit_id: int):
-    unit = _unit_or_404(unit_id)
+    unit = record_or_404(Unit, unit_id)
     if request.method == "GET":  # confirmation page
         return render_template("tenancy/unit_archive.html", unit=unit)
     services.archive_unit(unit)
@@ -107,7 +102,7 @@ def unit_archive(unit_id: int):
 @workspace.route("/units/<int:unit_id>/restore", methods=["POST"])
 @requires(Action.UNITS_MANAGE)
 def unit_restore(unit_id: int):
-    unit = _unit_or_404(unit_id)
+    unit = record_or_404(Unit, unit_id)
     services.restore_unit(unit)
     db.session.commit()
     flash(_("Unit %(code)s restored.", code=unit.code), "success")
