@@ -58,9 +58,15 @@ def year_arg(source=None) -> int:
     return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else today().year
 
 
+#: No list has this many pages; a larger number asked for is this page (empty: the pager offers the last).
+MAX_PAGE = 100_000
+
+
 def page_number() -> int:
+    """The ``page`` asked for, from 1 to MAX_PAGE (a number the database's OFFSET could not hold
+    would otherwise be an error)."""
     try:
-        return max(1, int(request.args.get("page", 1)))
+        return min(MAX_PAGE, max(1, int(request.args.get("page", 1))))
     except ValueError:
         return 1
 
