@@ -36,6 +36,9 @@ class TestCorrectiveActions:
         assert login_as("a1_auditor").post(f"/t/{world.a1}/improvement/actions/{action_id}/complete").status_code == 403
         mine = staff.get(f"/t/{world.a1}/improvement/actions/")
         assert "Bổ sung nhân sự một cửa" in mine.text
+        too_long = staff.post(f"/t/{world.a1}/improvement/actions/{action_id}/complete",
+                              data={"note": "x" * 5001}, follow_redirects=True)
+        assert "{" not in too_long.text.split('class="alert', 1)[1].split("</div>", 1)[0]  # a sentence, not a dict
         assert staff.post(f"/t/{world.a1}/improvement/actions/{action_id}/complete",
                           data={"note": "Đã bổ sung"}).status_code == 302
         db.session.expire_all()

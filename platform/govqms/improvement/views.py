@@ -181,9 +181,7 @@ def actions():
 @bp.route("/actions/<int:action_id>/complete", methods=["POST"])
 @requires(Permission.ACTIONS_UPDATE_OWN)
 def complete(action_id: int):
-    action = db.session.scalar(select(Action).where(Action.id == action_id, Action.tenant_id == g.tenant.id))
-    if action is None:
-        abort(404)
+    action = record_or_404(Action, action_id)
     # Owners update their own actions; keepers of the QMS may record it for anyone.
     if action.owner_id != current_user.id and not g.access.can(Permission.NONCONFORMITIES_MANAGE):
         abort(403)
@@ -192,7 +190,9 @@ def complete(action_id: int):
         services.complete_action(action, data["note"])
     except (ValidationError, services.ImprovementRefused) as err:
         db.session.rollback()
-        flash(str(err), "danger")
+        # the form is a line on the list: each field's message, as a sentence (never the raw dict)
+        for message in (first_errors(err.messages).values() if isinstance(err, ValidationError) else [str(err)]):
+            flash(message, "danger")
         return redirect(request.referrer or url_for(".actions")), 303
     db.session.commit()
     flash(_("Action marked done."), "success")
