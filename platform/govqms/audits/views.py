@@ -23,6 +23,7 @@ from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.tenancy.models import Unit
+from govqms.tenancy.services import active_units
 
 bp = workspace_blueprint("audits", __name__, "/audits")
 LIST_FIELDS = ("team_ids", "unit_ids", "process_ids", "clauses")
@@ -44,8 +45,7 @@ def index():
 
 
 def _choices():
-    units = db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id, Unit.archived_at.is_(None))
-                               .order_by(Unit.code)).all()
+    units = active_units(g.tenant.id)
     processes = db.session.scalars(select(Document).where(
         Document.tenant_id == g.tenant.id, Document.status != DocumentStatus.OBSOLETE,
         Document.kind.in_([DocumentKind.SYSTEM_PROCEDURE, DocumentKind.WORK_PROCEDURE])).order_by(Document.code)).all()

@@ -16,6 +16,7 @@ from govqms.core.web import requires
 from govqms.extensions import db
 from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.tenancy.models import Unit
+from govqms.tenancy.services import active_units
 
 bp = workspace_blueprint("competence", __name__, "/competence")
 
@@ -35,8 +36,7 @@ def _page(errors=None, form=None, status: int = 200):
     requirements = db.session.scalars(select(CompetenceRequirement).where(
         CompetenceRequirement.tenant_id == g.tenant.id, CompetenceRequirement.archived_at.is_(None))
         .order_by(CompetenceRequirement.job_title)).all()
-    units = db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id, Unit.archived_at.is_(None))
-                               .order_by(Unit.code)).all()
+    units = active_units(g.tenant.id)
     return render_template("competence/index.html", people=people, profiles=profiles,
                            qualifications=qualifications, requirements=requirements, units=units,
                            errors=errors or {}, form=form or {}), status

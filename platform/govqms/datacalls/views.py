@@ -26,7 +26,7 @@ from govqms.extensions import db
 from govqms.notifications.services import deliver_soon
 from govqms.tenancy.blueprints import oversight_blueprint, workspace_blueprint
 from govqms.tenancy.models import KIND_LABELS, Tenant, TenantStatus, Unit
-from govqms.tenancy.services import subtree_tenants_query
+from govqms.tenancy.services import active_units, subtree_tenants_query
 
 bp = oversight_blueprint("data_calls", __name__, "/data-calls")
 agency = workspace_blueprint("agency_data_calls", __name__, "/data-calls")
@@ -219,8 +219,7 @@ def unit_index():
 @units_bp.route("/new", methods=["GET", "POST"])
 @requires(Action.UNIT_CALLS_SEND)
 def unit_new():
-    units = list(db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id, Unit.archived_at.is_(None))
-                                    .order_by(Unit.code)))
+    units = active_units(g.tenant.id)
     form, errors = {"unit_ids": [str(u.id) for u in units]}, {}
     if request.method == "POST":
         form = form_data(("unit_ids",))

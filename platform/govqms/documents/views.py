@@ -40,7 +40,7 @@ from govqms.documents.schemas import (
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.tenancy.models import Unit
+from govqms.tenancy.services import active_units
 
 bp = workspace_blueprint("documents", __name__, "/documents")
 ALLOWED_FILES = ("pdf", "docx", "xlsx", "odt")
@@ -57,8 +57,7 @@ def current_locale() -> str:
 
 
 def _units():
-    return db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id, Unit.archived_at.is_(None))
-                              .order_by(Unit.code)).all()
+    return active_units(g.tenant.id)
 
 
 def _filters() -> dict:

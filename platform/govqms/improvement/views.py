@@ -35,7 +35,7 @@ from govqms.improvement.schemas import (
     VerifySchema,
 )
 from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.tenancy.models import Unit
+from govqms.tenancy.services import active_units
 
 bp = workspace_blueprint("improvement", __name__, "/improvement")
 
@@ -47,8 +47,7 @@ def _labels():
 
 
 def _units():
-    return db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id, Unit.archived_at.is_(None))
-                              .order_by(Unit.code)).all()
+    return active_units(g.tenant.id)
 
 
 # --- nonconformities ---------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from govqms.objectives.schemas import EvaluationSchema, MeasurementSchema, Objec
 from govqms.objectives.valuation import valuate
 from govqms.performance import charts
 from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.tenancy.models import Membership, Unit
+from govqms.tenancy.models import Membership
+from govqms.tenancy.services import active_units
 
 bp = workspace_blueprint("objectives", __name__, "/objectives")
 policy_bp = workspace_blueprint("policy", __name__, "/policy")
@@ -53,8 +54,7 @@ def index():
 
 
 def _choices():
-    units = db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id, Unit.archived_at.is_(None))
-                               .order_by(Unit.code)).all()
+    units = active_units(g.tenant.id)
     people = db.session.scalars(select(User).join(Membership, Membership.user_id == User.id)
                                 .where(Membership.tenant_id == g.tenant.id).distinct().order_by(User.name)).all()
     return units, people

@@ -14,7 +14,7 @@ from govqms.extensions import db
 from govqms.records.models import RecordEntry
 from govqms.records.schemas import RecordEntrySchema
 from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.tenancy.models import Unit
+from govqms.tenancy.services import active_units
 
 bp = workspace_blueprint("records", __name__, "/records")
 
@@ -35,8 +35,7 @@ def index():
 def _choices():
     documents = db.session.scalars(select(Document).where(Document.tenant_id == g.tenant.id)
                                    .order_by(Document.code)).all()
-    units = db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id, Unit.archived_at.is_(None))
-                               .order_by(Unit.code)).all()
+    units = active_units(g.tenant.id)
     return documents, units
 
 

@@ -69,6 +69,12 @@ def oversight_access(user, jurisdiction: Jurisdiction) -> Access:
     return Access(oversight=frozenset(OversightRoleKind(r) for r in roles))
 
 
+def active_units(tenant_id: int) -> list[Unit]:
+    """The agency's units not archived, by code: what every form choosing a unit offers."""
+    return list(db.session.scalars(select(Unit).where(Unit.tenant_id == tenant_id, Unit.archived_at.is_(None))
+                                   .order_by(Unit.code)))
+
+
 def active_tenant_ids() -> list[int]:
     """Every agency not merged away, by id: what the nightly jobs go through."""
     return list(db.session.scalars(select(Tenant.id).where(Tenant.status == TenantStatus.ACTIVE)
