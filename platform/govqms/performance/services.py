@@ -19,7 +19,7 @@ from govqms.core.layout import text_of
 from govqms.core.text import fold, sort_key
 from govqms.extensions import db
 from govqms.performance import columns, periods
-from govqms.performance.models import ServiceResult, on_time_rate
+from govqms.performance.models import SatisfactionSurvey, ServiceResult, on_time_rate
 from govqms.performance.periods import Period
 from govqms.procedures.models import AdminProcedure
 
@@ -476,3 +476,24 @@ def fields_of_year(tenant_id: int, year: int) -> list[FieldFigures]:
         figures = [int(n or 0) for n in reported.get(name, [0] * 6)]
         out.append(FieldFigures(name, *figures, catalogue.get(name, 0)))
     return out
+
+
+def surveys_of_year(tenant_id: int, year: int) -> list[SatisfactionSurvey]:
+    return list(db.session.scalars(select(SatisfactionSurvey).where(
+        SatisfactionSurvey.tenant_id == tenant_id, SatisfactionSurvey.year == year).order_by(SatisfactionSurvey.month)))
+
+
+def save_survey(tenant_id: int, survey: SatisfactionSurvey | None, year: int, month: int,
+                data: dict) -> SatisfactionSurvey | str:
+    """One month's survey typed in the form; the message when the month is already recorded."""
+    clash = db.session.scalar(select(SatisfactionSurvey.id).where(
+        SatisfactionSurvey.tenant_id == tenant_id, SatisfactionSurvey.year == year, SatisfactionSurvey.month == month))
+    if clash is not None and (survey is None or clash != survey.id):
+        return str(_l("This month is already recorded; edit it instead."))
+    target = survey or SatisfactionSurvey(tenant_id=tenant_id)
+    target.year, target.month = year, month
+    for key, value in data.items():
+        setattr(target, key, value)
+    db.session.add(target)
+    db.session.flush()
+    return target

@@ -7,7 +7,6 @@ import zipfile
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from govqms.core.clock import today
 from govqms.core.forms import process_form
@@ -16,7 +15,7 @@ from govqms.core.permissions import Action
 from govqms.core.spreadsheets import check_spreadsheet
 from govqms.core.storage import get_storage, storage_key
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import requires, year_arg
+from govqms.core.web import record_or_404, requires, year_arg
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.performance import periods, services
@@ -35,44 +34,34 @@ IMPORT_TYPES = ("csv", "xlsx")
 def index():
     year = year_arg()
     months = services.results_of_year(g.tenant.id, year)
-    surveys = db.session.scalars(select(SatisfactionSurvey).where(
-        SatisfactionSurvey.tenant_id == g.tenant.id, SatisfactionSurvey.year == year)
-        .order_by(SatisfactionSurvey.month)).all()
-    return render_template("performance/index.html", year=year, months=months, surveys=surveys,
+    return render_template("performance/index.html", year=year, months=months,
+                           surveys=services.surveys_of_year(g.tenant.id, year),
                            fields=services.fields_of_year(g.tenant.id, year),
                            on_time_rate=on_time_rate, satisfaction_rate=satisfaction_rate)
 
 
-def _period_text(year: int, month: int) -> str:
-    return f"{month:02d}/{year}"
+SURVEY_FIELDS = ("responses", "satisfied", "note")
 
 
-def _monthly_form(model, record, schema, fields: tuple[str, ...], template: str, saved):
-    """The form of one month's record (service results or a survey): one per month (and procedure)."""
-    initial = ({"period": _period_text(record.year, record.month), **{k: getattr(record, k) for k in fields}}
-               if record else {})
+def _survey_form(survey: SatisfactionSurvey | None):
+    """One month's survey: one per month."""
+    initial = ({"period": f"{survey.month:02d}/{survey.year}", **{k: getattr(survey, k) for k in SURVEY_FIELDS}}
+               if survey else {})
 
     def on_valid(data):
         year, month = data.pop("period")
-        clash = select(model.id).where(model.tenant_id == g.tenant.id, model.year == year, model.month == month)
-        if "procedure_code" in data:
-            clash = clash.where(model.procedure_code == data["procedure_code"])
-        duplicate = db.session.scalar(clash)
-        if duplicate is not None and (record is None or duplicate != record.id):
-            return {"period": _("This month is already recorded; edit it instead.")}
-        target = record or model(tenant_id=g.tenant.id)
-        target.year, target.month = year, month
-        for key, value in data.items():
-            setattr(target, key, value)
-        db.session.add(target)
+        saved = services.save_survey(g.tenant.id, survey, year, month, data)
+        if isinstance(saved, str):
+            return {"period": saved}
         db.session.commit()
-        flash(saved(_period_text(year, month)), "success")
+        flash(_("Survey of %(period)s saved.", period=f"{month:02d}/{year}"), "success")
         return redirect(url_for(".index", year=year))
 
-    form, errors, done = process_form(schema, initial, on_valid)
+    form, errors, done = process_form(SurveySchema(), initial, on_valid)
     if done is not None:
         return done
-    return render_template(template, record=record, form=form, errors=errors), 400 if errors else 200
+    return render_template("performance/survey_form.html", record=survey, form=form, errors=errors), \
+        400 if errors else 200
 
 
 RESULT_FIELDS = ("field", "procedure_code", "received", "resolved_early", "resolved_on_time", "resolved_late",
@@ -110,16 +99,7 @@ def new_result():
 @bp.route("/results/<int:result_id>/edit", methods=["GET", "POST"])
 @requires(Action.PERFORMANCE_MANAGE)
 def edit_result(result_id: int):
-    result = db.session.scalar(select(ServiceResult).where(ServiceResult.id == result_id,
-                                                           ServiceResult.tenant_id == g.tenant.id))
-    if result is None:
-        abort(404)
-    return _result_form(result)
-
-
-def _survey_form(survey: SatisfactionSurvey | None):
-    return _monthly_form(SatisfactionSurvey, survey, SurveySchema(), ("responses", "satisfied", "note"),
-                         "performance/survey_form.html", lambda period: _("Survey of %(period)s saved.", period=period))
+    return _result_form(record_or_404(ServiceResult, result_id))
 
 
 @bp.route("/surveys/new", methods=["GET", "POST"])
@@ -131,11 +111,7 @@ def new_survey():
 @bp.route("/surveys/<int:survey_id>/edit", methods=["GET", "POST"])
 @requires(Action.PERFORMANCE_MANAGE)
 def edit_survey(survey_id: int):
-    survey = db.session.scalar(select(SatisfactionSurvey).where(SatisfactionSurvey.id == survey_id,
-                                                                SatisfactionSurvey.tenant_id == g.tenant.id))
-    if survey is None:
-        abort(404)
-    return _survey_form(survey)
+    return _survey_form(record_or_404(SatisfactionSurvey, survey_id))
 
 
 # --- import: upload, then map the columns with a preview ----------------------------------------
