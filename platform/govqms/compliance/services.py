@@ -58,3 +58,9 @@ def status_as_dict(tenant: Tenant, status: Status) -> dict:
             "records": [{"kind": kind, "id": record_id} for kind, record_id in check.records],
         } for check in status.checks],
     }
+
+
+def recent_snapshots(tenant_id: int, days: int = 30) -> list[ComplianceSnapshot]:
+    """The agency's last daily snapshots, newest first (its status page's history)."""
+    return list(db.session.scalars(select(ComplianceSnapshot).where(ComplianceSnapshot.tenant_id == tenant_id)
+                                   .order_by(ComplianceSnapshot.day.desc()).limit(days)))

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from flask import g, render_template, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
+from govqms.compliance import services
 from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULE_BASIS, RULE_LABELS, evaluate
-from govqms.compliance.models import ComplianceSnapshot
 from govqms.core.clock import today
 from govqms.core.permissions import Action
 from govqms.core.web import requires
-from govqms.extensions import db
 from govqms.tenancy.blueprints import workspace_blueprint
 
 bp = workspace_blueprint("compliance", __name__, "/status")
@@ -50,8 +48,7 @@ def status():
     result = evaluate([tenant.id]).get(tenant.id) if tenant.exists_on(today()) else None
     calendar = sorted((c for c in (result.checks if result else []) if c.due_on and c.due_on >= today()),
                       key=lambda c: c.due_on)
-    history = db.session.scalars(select(ComplianceSnapshot).where(ComplianceSnapshot.tenant_id == tenant.id)
-                                 .order_by(ComplianceSnapshot.day.desc()).limit(30)).all()
+    history = services.recent_snapshots(tenant.id)
     return render_template("compliance/status.html", status=result, calendar=calendar, history=history,
                            RULE_LABELS=RULE_LABELS, RULE_BASIS=RULE_BASIS, RESULT_LABELS=RESULT_LABELS,
                            LEVEL_LABELS=LEVEL_LABELS, RECORD_WORDS=RECORD_WORDS, record_url=record_url, today=today())

@@ -5,8 +5,10 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from govqms.core.clock import add_months, today
+from govqms.documents.models import Document, DocumentStatus
 from govqms.extensions import db
 from govqms.legal.models import UPDATE_WITHIN_MONTHS, LegalChange, LegalChangeDocument
 
@@ -53,3 +55,17 @@ def save(change: LegalChange, document_ids: list[int], **values) -> LegalChange:
         db.session.delete(current[document_id])  # a link, not a record: the change itself keeps its history
     db.session.flush()
     return change
+
+
+def list_query(tenant_id: int):
+    """The agency's legal changes not archived, newest first, with the documents each touches."""
+    return (select(LegalChange).where(LegalChange.tenant_id == tenant_id, LegalChange.archived_at.is_(None))
+            .options(selectinload(LegalChange.links).selectinload(LegalChangeDocument.document))
+            .order_by(LegalChange.effective_on.desc(), LegalChange.id.desc()))
+
+
+def documents_in_force(tenant_id: int) -> list[Document]:
+    """The documents a legal change may touch: every one not obsolete, by code."""
+    return list(db.session.scalars(select(Document).where(Document.tenant_id == tenant_id,
+                                                          Document.status != DocumentStatus.OBSOLETE)
+                                   .order_by(Document.code)))

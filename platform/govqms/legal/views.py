@@ -3,17 +3,14 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from govqms.core.clock import today
 from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action
 from govqms.core.web import page_number, record_or_404, requires
-from govqms.documents.models import Document, DocumentStatus
 from govqms.extensions import db
 from govqms.legal import services
-from govqms.legal.models import LegalChange, LegalChangeDocument
+from govqms.legal.models import LegalChange
 from govqms.legal.schemas import LegalChangeSchema
 from govqms.tenancy.blueprints import workspace_blueprint
 
@@ -23,10 +20,7 @@ bp = workspace_blueprint("legal", __name__, "/legal")
 @bp.route("/")
 @requires(Action.DOCUMENTS_VIEW)
 def index():
-    query = (select(LegalChange).where(LegalChange.tenant_id == g.tenant.id, LegalChange.archived_at.is_(None))
-             .options(selectinload(LegalChange.links).selectinload(LegalChangeDocument.document))
-             .order_by(LegalChange.effective_on.desc(), LegalChange.id.desc()))
-    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
+    page = db.paginate(services.list_query(g.tenant.id), page=page_number(), per_page=50, error_out=False)
     on = today()
     statuses = {c.id: services.status(c, on) for c in page.items}
     return render_template("legal/index.html", page=page, statuses=statuses, labels=services.STATUS_LABELS,
@@ -36,9 +30,7 @@ def index():
 
 
 def _form(change: LegalChange | None):
-    documents = db.session.scalars(select(Document).where(Document.tenant_id == g.tenant.id,
-                                                          Document.status != DocumentStatus.OBSOLETE)
-                                   .order_by(Document.code)).all()
+    documents = services.documents_in_force(g.tenant.id)
     initial = {}
     if change is not None:
         initial = {"number": change.number, "title": change.title, "note": change.note,

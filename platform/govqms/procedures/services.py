@@ -15,7 +15,7 @@ from govqms.core.imports import (
 )
 from govqms.core.spreadsheets import read_rows
 from govqms.core.text import fold, search_terms
-from govqms.documents.models import Document
+from govqms.documents.models import Document, DocumentKind, DocumentStatus
 from govqms.documents.services import related
 from govqms.extensions import db
 from govqms.procedures.columns import HEADERS
@@ -124,3 +124,16 @@ def import_catalogue(tenant_id: int, data: bytes, extension: str,
                 progress(done, len(good))
     db.session.flush()
     return created, updated
+
+
+def fields(tenant_id: int) -> list[str]:
+    """The fields (lĩnh vực) of the agency's catalogue, for the list's filter."""
+    return list(db.session.scalars(select(AdminProcedure.field).where(
+        AdminProcedure.tenant_id == tenant_id, AdminProcedure.field != "").distinct().order_by(AdminProcedure.field)))
+
+
+def work_procedures(tenant_id: int) -> list[Document]:
+    """The work procedures a procedure may be covered by: not obsolete, by code."""
+    return list(db.session.scalars(select(Document).where(
+        Document.tenant_id == tenant_id, Document.kind == DocumentKind.WORK_PROCEDURE,
+        Document.status != DocumentStatus.OBSOLETE).order_by(Document.code)))

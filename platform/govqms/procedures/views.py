@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from govqms.core.forms import archive_flow, process_form
@@ -13,7 +12,6 @@ from govqms.core.spreadsheets import SpreadsheetRefused, check_spreadsheet
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import page_number, record_or_404, requires
-from govqms.documents.models import Document, DocumentKind, DocumentStatus
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.procedures import services
@@ -34,16 +32,12 @@ def index():
     query = services.list_query(g.tenant.id, args["q"], args["field"], bool(args["uncovered"]),
                                 bool(args["archived"])).options(selectinload(AdminProcedure.work_procedure))
     page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
-    fields = db.session.scalars(select(AdminProcedure.field).where(
-        AdminProcedure.tenant_id == g.tenant.id, AdminProcedure.field != "").distinct()
-        .order_by(AdminProcedure.field)).all()
+    fields = services.fields(g.tenant.id)
     return render_template("procedures/index.html", page=page, args=args, fields=fields)
 
 
 def _work_procedures():
-    return db.session.scalars(select(Document).where(
-        Document.tenant_id == g.tenant.id, Document.kind == DocumentKind.WORK_PROCEDURE,
-        Document.status != DocumentStatus.OBSOLETE).order_by(Document.code)).all()
+    return services.work_procedures(g.tenant.id)
 
 
 def _form(procedure: AdminProcedure | None):

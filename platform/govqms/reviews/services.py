@@ -10,6 +10,7 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from govqms.audits.models import Audit, AuditStatus, Finding, FindingType
 from govqms.core.clock import today
@@ -168,3 +169,15 @@ def confirm_effectiveness(review: ManagementReview, user_id: int, on: dt.date | 
 def confirmed_years(tenant_id: int) -> set[int]:
     return set(db.session.scalars(select(ManagementReview.year).where(
         ManagementReview.tenant_id == tenant_id, ManagementReview.effectiveness_confirmed.is_(True))))
+
+
+def reviews_of(tenant_id: int) -> list[ManagementReview]:
+    return list(db.session.scalars(select(ManagementReview).where(ManagementReview.tenant_id == tenant_id)
+                                   .order_by(ManagementReview.meeting_on.desc())))
+
+
+def decisions_of(review: ManagementReview) -> list[Action]:
+    """The actions the review decided, with their owners."""
+    return list(db.session.scalars(select(Action).where(Action.tenant_id == review.tenant_id,
+                                                        Action.review_id == review.id)
+                                   .options(selectinload(Action.owner)).order_by(Action.id)))

@@ -5,8 +5,6 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from govqms.competence.services import members
 from govqms.core.clock import today
@@ -16,7 +14,6 @@ from govqms.core.schemas import first_errors
 from govqms.core.web import record_or_404, requires
 from govqms.extensions import db
 from govqms.improvement import services as improvement
-from govqms.improvement.models import Action
 from govqms.improvement.schemas import ActionSchema
 from govqms.jobs.services import enqueue
 from govqms.reviews import services
@@ -38,8 +35,7 @@ def _helpers():
 @bp.route("/")
 @requires(Permission.IMPROVEMENT_VIEW)
 def index():
-    reviews = db.session.scalars(select(ManagementReview).where(ManagementReview.tenant_id == g.tenant.id)
-                                 .order_by(ManagementReview.meeting_on.desc())).all()
+    reviews = services.reviews_of(g.tenant.id)
     return render_template("reviews/index.html", reviews=reviews)
 
 
@@ -62,9 +58,7 @@ def create():
 
 
 def _page(review: ManagementReview, errors=None, form=None, status: int = 200):
-    decisions = db.session.scalars(select(Action).where(Action.tenant_id == g.tenant.id,
-                                                        Action.review_id == review.id)
-                                   .options(selectinload(Action.owner)).order_by(Action.id)).all()
+    decisions = services.decisions_of(review)
     return render_template("reviews/detail.html", review=review, decisions=decisions, sections=services.SECTIONS,
                            people=members(g.tenant.id), errors=errors or {}, form=form or {}, today=today()), status
 
