@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import select
 
-from govqms.activity.views import filtered_query
+from govqms.activity.services import filtered_query
 from govqms.core.activity import ActivityEntry
 from govqms.core.exports import csv_row
 from govqms.core.i18n import format_datetime

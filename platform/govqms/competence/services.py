@@ -26,11 +26,6 @@ def qualified_auditors(tenant_id: int) -> list[User]:
         .where(Membership.tenant_id == tenant_id, User.id.in_(qualified)).distinct().order_by(User.name)))
 
 
-def members(tenant_id: int) -> list[User]:
-    return list(db.session.scalars(select(User).join(Membership, Membership.user_id == User.id)
-                                   .where(Membership.tenant_id == tenant_id).distinct().order_by(User.name)))
-
-
 def save_profile(tenant_id: int, user_id: int, unit_id: int | None, job_title: str) -> StaffProfile:
     profile = db.session.scalar(select(StaffProfile).where(StaffProfile.tenant_id == tenant_id,
                                                            StaffProfile.user_id == user_id))

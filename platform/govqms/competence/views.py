@@ -16,7 +16,7 @@ from govqms.core.web import requires
 from govqms.extensions import db
 from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.tenancy.models import Unit
-from govqms.tenancy.services import active_units
+from govqms.tenancy.services import active_units, members
 
 bp = workspace_blueprint("competence", __name__, "/competence")
 
@@ -27,7 +27,7 @@ def _labels():
 
 
 def _page(errors=None, form=None, status: int = 200):
-    people = services.members(g.tenant.id)
+    people = members(g.tenant.id)
     profiles = {p.user_id: p for p in db.session.scalars(select(StaffProfile).where(
         StaffProfile.tenant_id == g.tenant.id))}
     qualifications = db.session.scalars(select(Qualification).where(
@@ -52,7 +52,7 @@ def _load(schema):
     form = request.form.to_dict()
     try:
         data = schema.load(form)
-        if "user_id" in data and data["user_id"] not in {p.id for p in services.members(g.tenant.id)}:
+        if "user_id" in data and data["user_id"] not in {p.id for p in members(g.tenant.id)}:
             raise ValidationError({"user_id": [_("Choose a member of the agency.")]})
         if data.get("unit_id") is not None and db.session.scalar(select(Unit.id).where(
                 Unit.id == data["unit_id"], Unit.tenant_id == g.tenant.id)) is None:

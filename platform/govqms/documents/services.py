@@ -11,9 +11,10 @@ import datetime as dt
 from typing import Callable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from govqms.core import activity
+from govqms.core.activity import ActivityEntry
 from govqms.core.clock import add_months, today
 from govqms.core.db import utcnow
 from govqms.core.errors import Refused
@@ -296,3 +297,19 @@ def documents_matching(tenant_id: int, text: str) -> list[Document]:
     if terms:
         query = query.where(or_(*[Document.search_key.contains(t, autoescape=True) for t in terms]))
     return list(db.session.scalars(query.order_by(Document.code).limit(50)))
+
+
+def reviews_of(document: Document) -> list[DocumentReview]:
+    """The document's periodic reviews, newest first."""
+    return list(db.session.scalars(select(DocumentReview).where(DocumentReview.document_id == document.id,
+                                                              DocumentReview.tenant_id == document.tenant_id)
+                                   .order_by(DocumentReview.reviewed_on.desc())))
+
+
+def history_of(document: Document) -> list[ActivityEntry]:
+    revision_ids = [str(r.id) for r in document.revisions]
+    return db.session.scalars(
+        select(ActivityEntry).where(ActivityEntry.tenant_id == document.tenant_id, or_(
+            and_(ActivityEntry.entity == "document", ActivityEntry.entity_id == str(document.id)),
+            and_(ActivityEntry.entity == "document_revision", ActivityEntry.entity_id.in_(revision_ids)),
+        )).order_by(ActivityEntry.at.desc(), ActivityEntry.id.desc()).limit(200)).all()

@@ -7,10 +7,8 @@ from flask import abort, flash, g, redirect, render_template, request, send_file
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from govqms.core.activity import ActivityEntry
 from govqms.core.clock import today
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
@@ -23,7 +21,6 @@ from govqms.documents.models import (
     KIND_LABELS,
     REVISION_STATUS_LABELS,
     Document,
-    DocumentReview,
     ReviewOutcome,
     Revision,
     RevisionFile,
@@ -156,22 +153,15 @@ def edit(document_id: int):
     return _document_form(_document_or_404(document_id))
 
 
-def _history(document: Document) -> list[ActivityEntry]:
-    revision_ids = [str(r.id) for r in document.revisions]
-    return db.session.scalars(
-        select(ActivityEntry).where(ActivityEntry.tenant_id == document.tenant_id, or_(
-            and_(ActivityEntry.entity == "document", ActivityEntry.entity_id == str(document.id)),
-            and_(ActivityEntry.entity == "document_revision", ActivityEntry.entity_id.in_(revision_ids)),
-        )).order_by(ActivityEntry.at.desc(), ActivityEntry.id.desc()).limit(200)).all()
+def _history(document: Document):
+    return services.history_of(document)
 
 
 @bp.route("/<int:document_id>")
 @requires(Action.DOCUMENTS_VIEW)
 def detail(document_id: int):
     document = _document_or_404(document_id)
-    reviews = db.session.scalars(select(DocumentReview).where(DocumentReview.document_id == document.id,
-                                                              DocumentReview.tenant_id == g.tenant.id)
-                                 .order_by(DocumentReview.reviewed_on.desc())).all()
+    reviews = services.reviews_of(document)
     return render_template("documents/detail.html", document=document, history=_history(document), reviews=reviews,
                            related=services.related_to(document),
                            open_revision=services.open_revision(document), today=today(),
@@ -370,10 +360,7 @@ def periodic_review(document_id: int):
 @bp.route("/files/<int:file_id>")
 @requires(Action.DOCUMENTS_VIEW)
 def download(file_id: int):
-    stored = db.session.scalar(select(RevisionFile).where(RevisionFile.id == file_id,
-                                                          RevisionFile.tenant_id == g.tenant.id))
-    if stored is None:
-        abort(404)
+    stored = record_or_404(RevisionFile, file_id)
     return send_file(BytesIO(get_storage().get(stored.storage_key)), mimetype=stored.mimetype, as_attachment=True,
                      download_name=stored.filename, etag=stored.sha256, max_age=0)
 

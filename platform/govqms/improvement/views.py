@@ -8,7 +8,6 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from govqms.competence.services import members
 from govqms.core.clock import today
 from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action as Permission
@@ -35,7 +34,7 @@ from govqms.improvement.schemas import (
     VerifySchema,
 )
 from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.tenancy.services import active_units
+from govqms.tenancy.services import active_units, members
 
 bp = workspace_blueprint("improvement", __name__, "/improvement")
 

@@ -126,3 +126,8 @@ def evaluate(objective: Objective, kind: str, comment: str, user_id: int | None)
     db.session.flush()
     return evaluation
 
+
+def evaluations_of(objective: Objective) -> dict[str, Evaluation]:
+    """The objective's evaluations by kind (half-year, year)."""
+    return {e.kind: e for e in db.session.scalars(select(Evaluation).where(
+        Evaluation.tenant_id == objective.tenant_id, Evaluation.objective_id == objective.id))}

@@ -7,9 +7,7 @@ from flask import abort, flash, g, redirect, render_template, request, send_file
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import select
 
-from govqms.accounts.models import User
 from govqms.core.clock import today
 from govqms.core.forms import archive_flow, confirm_page, process_form
 from govqms.core.permissions import Action
@@ -20,13 +18,12 @@ from govqms.core.web import record_or_404, requires, year_arg
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.objectives import rules, services
-from govqms.objectives.models import SOURCE_LABELS, Evaluation, Measurement, Objective
+from govqms.objectives.models import SOURCE_LABELS, Measurement, Objective
 from govqms.objectives.schemas import EvaluationSchema, MeasurementSchema, ObjectiveSchema, PolicySchema
 from govqms.objectives.valuation import valuate
 from govqms.performance import charts
 from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.tenancy.models import Membership
-from govqms.tenancy.services import active_units
+from govqms.tenancy.services import active_units, members
 
 bp = workspace_blueprint("objectives", __name__, "/objectives")
 policy_bp = workspace_blueprint("policy", __name__, "/policy")
@@ -55,8 +52,7 @@ def index():
 
 def _choices():
     units = active_units(g.tenant.id)
-    people = db.session.scalars(select(User).join(Membership, Membership.user_id == User.id)
-                                .where(Membership.tenant_id == g.tenant.id).distinct().order_by(User.name)).all()
+    people = members(g.tenant.id)
     return units, people
 
 
@@ -126,8 +122,7 @@ def copy_year():
 def _detail_page(objective: Objective, errors: dict | None = None, form: dict | None = None):
     valued = valuate([g.tenant.id], objective.year, today(), objective_ids=[objective.id])[g.tenant.id]
     measurements = {m.period_index: m for m in objective.measurements}
-    evaluations = {e.kind: e for e in db.session.scalars(select(Evaluation).where(
-        Evaluation.tenant_id == g.tenant.id, Evaluation.objective_id == objective.id))}
+    evaluations = services.evaluations_of(objective)
     return render_template("objectives/detail.html", objective=objective, periods=rules.periods(
         objective.year, objective.frequency), values=valued.objectives[objective.id].values,
         judgement=valued.objectives[objective.id].judgement(),
@@ -183,9 +178,8 @@ def evaluate(objective_id: int):
 @bp.route("/evidence/<int:measurement_id>")
 @requires(Action.OBJECTIVES_VIEW)
 def evidence(measurement_id: int):
-    measurement = db.session.scalar(select(Measurement).where(Measurement.id == measurement_id,
-                                                              Measurement.tenant_id == g.tenant.id))
-    if measurement is None or measurement.evidence_key is None:
+    measurement = record_or_404(Measurement, measurement_id)
+    if measurement.evidence_key is None:
         abort(404)
     return send_file(BytesIO(get_storage().get(measurement.evidence_key)), mimetype=measurement.evidence_mimetype,
                      as_attachment=True, download_name=measurement.evidence_name)

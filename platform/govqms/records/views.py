@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from govqms.core.forms import archive_flow, process_form
 from govqms.core.permissions import Action
 from govqms.core.web import page_number, record_or_404, requires
-from govqms.documents.models import Document
 from govqms.extensions import db
+from govqms.records import services
 from govqms.records.models import RecordEntry
 from govqms.records.schemas import RecordEntrySchema
 from govqms.tenancy.blueprints import workspace_blueprint
@@ -23,18 +21,13 @@ bp = workspace_blueprint("records", __name__, "/records")
 @requires(Action.DOCUMENTS_VIEW)
 def index():
     archived = request.args.get("archived") == "1"
-    query = (select(RecordEntry).where(RecordEntry.tenant_id == g.tenant.id,
-                                       RecordEntry.archived_at.is_not(None) if archived
-                                       else RecordEntry.archived_at.is_(None))
-             .options(selectinload(RecordEntry.document), selectinload(RecordEntry.keeper_unit))
-             .order_by(RecordEntry.name))
+    query = services.list_query(g.tenant.id, archived)
     page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
     return render_template("records/index.html", page=page, archived=archived)
 
 
 def _choices():
-    documents = db.session.scalars(select(Document).where(Document.tenant_id == g.tenant.id)
-                                   .order_by(Document.code)).all()
+    documents = services.documents_of(g.tenant.id)
     units = active_units(g.tenant.id)
     return documents, units
 
@@ -51,10 +44,7 @@ def _form(entry: RecordEntry | None):
             return {"document_id": _("Choose a document from the list.")}
         if data["keeper_unit_id"] is not None and data["keeper_unit_id"] not in {u.id for u in units}:
             return {"keeper_unit_id": _("Choose a unit from the list.")}
-        target = entry or RecordEntry(tenant_id=g.tenant.id)
-        for key, value in data.items():
-            setattr(target, key, value)
-        db.session.add(target)
+        services.save(g.tenant.id, entry, data)
         db.session.commit()
         flash(_("Record %(name)s saved.", name=data["name"]), "success")
         return redirect(url_for(".index"))

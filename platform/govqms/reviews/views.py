@@ -6,7 +6,6 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from govqms.competence.services import members
 from govqms.core.clock import today
 from govqms.core.forms import process_form
 from govqms.core.permissions import Action as Permission
@@ -20,6 +19,7 @@ from govqms.reviews import services
 from govqms.reviews.models import ManagementReview
 from govqms.reviews.schemas import HeldSchema, NotesSchema, ReviewSchema
 from govqms.tenancy.blueprints import workspace_blueprint
+from govqms.tenancy.services import members
 
 bp = workspace_blueprint("reviews", __name__, "/reviews")
 

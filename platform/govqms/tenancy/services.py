@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
+from govqms.accounts.models import User
 from govqms.core.db import utcnow
 from govqms.core.permissions import Access, OversightRoleKind, TenantRole
 from govqms.extensions import db
@@ -67,6 +68,12 @@ def oversight_access(user, jurisdiction: Jurisdiction) -> Access:
         .where(OversightRole.user_id == user.id, Jurisdiction.path.in_(jurisdiction.ancestor_paths()))
     ).all()
     return Access(oversight=frozenset(OversightRoleKind(r) for r in roles))
+
+
+def members(tenant_id: int) -> list[User]:
+    """The agency's people (any role), by name: whom a form may name as owner or participant."""
+    return list(db.session.scalars(select(User).join(Membership, Membership.user_id == User.id)
+                                   .where(Membership.tenant_id == tenant_id).distinct().order_by(User.name)))
 
 
 def active_units(tenant_id: int) -> list[Unit]:

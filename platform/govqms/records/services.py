@@ -1,0 +1,31 @@
+"""The records catalogue: listing and keeping its entries."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from govqms.documents.models import Document
+from govqms.extensions import db
+from govqms.records.models import RecordEntry
+
+
+def list_query(tenant_id: int, archived: bool):
+    return (select(RecordEntry).where(RecordEntry.tenant_id == tenant_id,
+                                      RecordEntry.archived_at.is_not(None) if archived
+                                      else RecordEntry.archived_at.is_(None))
+            .options(selectinload(RecordEntry.document), selectinload(RecordEntry.keeper_unit))
+            .order_by(RecordEntry.name))
+
+
+def documents_of(tenant_id: int) -> list[Document]:
+    """The documents a record may belong to, by code."""
+    return list(db.session.scalars(select(Document).where(Document.tenant_id == tenant_id).order_by(Document.code)))
+
+
+def save(tenant_id: int, entry: RecordEntry | None, data: dict) -> RecordEntry:
+    target = entry or RecordEntry(tenant_id=tenant_id)
+    for key, value in data.items():
+        setattr(target, key, value)
+    db.session.add(target)
+    db.session.flush()
+    return target
