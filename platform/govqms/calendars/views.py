@@ -14,10 +14,11 @@ from govqms.calendars.models import CalendarFeed
 from govqms.calendars.schemas import FeedSchema
 from govqms.core.clock import today as current_day
 from govqms.core.forms import confirm_page
+from govqms.core.listing import ListPage
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.tenancy import TenantScope, set_scope
-from govqms.core.web import ListPage, page_number, requires, year_arg
+from govqms.core.web import page_number, requires, year_arg
 from govqms.extensions import db
 from govqms.tenancy.blueprints import oversight_blueprint, workspace_blueprint
 from govqms.tenancy.models import KIND_LABELS, Tenant, TenantStatus

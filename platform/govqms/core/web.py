@@ -6,7 +6,6 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, g, request
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
@@ -58,30 +57,8 @@ def year_arg(source=None) -> int:
     return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else today().year
 
 
-#: No list has this many pages; a larger number asked for is this page (empty: the pager offers the last).
-MAX_PAGE = 100_000
-
-
 def page_number() -> int:
-    """The ``page`` asked for, from 1 to MAX_PAGE (a number the database's OFFSET could not hold
-    would otherwise be an error)."""
-    try:
-        return min(MAX_PAGE, max(1, int(request.args.get("page", 1))))
-    except ValueError:
-        return 1
+    """The ``page`` asked for (see :mod:`govqms.core.listing`)."""
+    from govqms.core.listing import list_args
 
-
-class ListPage(Pagination):
-    """One page of a list already in memory (a computed comparison, say), with the same
-    interface as ``db.paginate`` so templates share the ``pager`` macro. Flask-SQLAlchemy's
-    :class:`Pagination` is meant to be subclassed with these two methods."""
-
-    def __init__(self, items: list, page: int, per_page: int) -> None:
-        self._all = items
-        super().__init__(page=page, per_page=per_page, max_per_page=None, error_out=False)
-
-    def _query_items(self) -> list:
-        return self._all[self._query_offset:self._query_offset + self.per_page]
-
-    def _query_count(self) -> int:
-        return len(self._all)
+    return list_args()["page"]

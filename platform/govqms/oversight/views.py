@@ -15,8 +15,9 @@ from markupsafe import Markup
 from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULES
 from govqms.core.cache import cache
 from govqms.core.clock import today
+from govqms.core.listing import ListPage
 from govqms.core.permissions import Action
-from govqms.core.web import ListPage, page_number, requires, year_arg
+from govqms.core.web import page_number, requires, year_arg
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.oversight import charts, comparison

@@ -2,8 +2,9 @@
 
 ``workspace_blueprint`` views live under ``/t/<tenant_slug>/``: before the view runs the
 tenant is loaded, the user's access resolved (404 for those with none), and the tenant
-scope set, read-only for overseers and for merged tenants. ``oversight_blueprint`` views
-live under ``/o/<jurisdiction_code>/`` and see the subtree's tenants read-only.
+scope set to exactly that tenant, read-only for overseers and for merged tenants (a successor's
+members read a predecessor's history in the predecessor's own workspace, ``/t/<predecessor>/``).
+``oversight_blueprint`` views live under ``/o/<jurisdiction_code>/`` and see the subtree's tenants read-only.
 """
 from __future__ import annotations
 
@@ -40,15 +41,15 @@ def workspace_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bl
         redirect = _require_login()
         if redirect is not None:
             return redirect
-        tenant, has_predecessors = services.tenant_by_slug(g.tenant_slug)
+        tenant = services.tenant_by_slug(g.tenant_slug)
         if tenant is None:
             abort(404)
         access = services.access_for(current_user, tenant)
         if not access.can(Action.WORKSPACE_VIEW):
             abort(404)  # not a member: the tenant's existence is not confirmed
-        history = services.predecessor_ids(tenant) if has_predecessors else []
         g.tenant, g.access = tenant, access
-        scope = TenantScope.tenant(tenant.id, read_only=access.read_only, also_visible=history)
+        # exactly this agency: a merged predecessor's history is its own workspace, opened by its URL
+        scope = TenantScope.tenant(tenant.id, read_only=access.read_only)
         g.scope_token = set_scope(scope, db.session)
         if access.oversight and not access.roles and request.method == "GET":
             _record_drill_down(tenant)

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
-from marshmallow import validate
+from marshmallow import fields, validate
 
+from govqms.core.listing import ListArgs
 from govqms.core.schemas import InputSchema, TrimmedString, length
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
@@ -10,3 +11,7 @@ CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
 class UnitSchema(InputSchema):
     code = TrimmedString(required=True, validate=[length(32), CODE])
     name = TrimmedString(required=True, validate=length(255))
+
+
+class UnitFilter(ListArgs):
+    archived = fields.Boolean(load_default=False)

@@ -8,10 +8,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, literal, or_, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import joinedload
 
 from govqms.accounts.models import User
 from govqms.core.db import utcnow
+from govqms.core.listing import page_of
 from govqms.core.permissions import Access, OversightRoleKind, TenantRole
 from govqms.extensions import db
 from govqms.tenancy.models import Jurisdiction, Membership, OversightRole, Tenant, TenantStatus, Unit
@@ -49,14 +50,9 @@ def access_for(user, tenant: Tenant) -> Access:
     )
 
 
-def tenant_by_slug(slug: str) -> tuple[Tenant | None, bool]:
-    """The agency of *slug* with its jurisdiction, and whether any agency was merged into it (so its
-    predecessors need looking up): one query."""
-    merged_into = aliased(Tenant)
-    found = db.session.execute(
-        select(Tenant, select(merged_into.id).where(merged_into.merged_into_id == Tenant.id).exists())
-        .options(joinedload(Tenant.jurisdiction)).where(Tenant.slug == slug)).first()
-    return (found[0], found[1]) if found else (None, False)
+def tenant_by_slug(slug: str) -> Tenant | None:
+    """The agency of *slug* with its jurisdiction: one query."""
+    return db.session.scalar(select(Tenant).options(joinedload(Tenant.jurisdiction)).where(Tenant.slug == slug))
 
 
 def oversight_access(user, jurisdiction: Jurisdiction) -> Access:
@@ -90,6 +86,44 @@ def active_tenant_ids() -> list[int]:
 
 def jurisdiction_by_code(code: str | None) -> Jurisdiction | None:
     return db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == code)) if code else None
+
+
+@dataclass(frozen=True)
+class HomeFigures:
+    unit_count: int
+    member_count: int
+    #: agencies merged into this one, directly or through a chain: each opens its own history
+    predecessors: list[Tenant]
+
+
+def home_figures(tenant: Tenant) -> HomeFigures:
+    """What the agency's home page counts, and the merged agencies whose history it links to."""
+    unit_count = db.session.scalar(select(func.count()).select_from(Unit).where(
+        Unit.tenant_id == tenant.id, Unit.archived_at.is_(None)))
+    member_count = db.session.scalar(select(func.count(func.distinct(Membership.user_id))).where(
+        Membership.tenant_id == tenant.id))
+    history = predecessor_ids(tenant)
+    predecessors = list(db.session.scalars(select(Tenant).where(Tenant.id.in_(history)).order_by(Tenant.name))
+                        ) if history else []
+    return HomeFigures(unit_count, member_count, predecessors)
+
+
+def units_page(tenant_id: int, args: dict):
+    """The agency's units by code (archived ones too when ``args["archived"]``): a page."""
+    query = select(Unit).where(Unit.tenant_id == tenant_id)
+    if not args.get("archived"):
+        query = query.where(Unit.archived_at.is_(None))
+    return page_of(query, args, per_page=25, orderings={"code": (Unit.code,)})
+
+
+def member_roles(tenant_id: int) -> list[tuple[User, list[str]]]:
+    """The agency's people by name, each with their roles here."""
+    rows = db.session.execute(select(User, Membership.role).join(Membership, Membership.user_id == User.id)
+                              .where(Membership.tenant_id == tenant_id).order_by(User.name, Membership.role))
+    people: dict[int, tuple[User, list[str]]] = {}
+    for user, role in rows:
+        people.setdefault(user.id, (user, []))[1].append(role)
+    return list(people.values())
 
 
 def predecessor_ids(tenant: Tenant) -> list[int]:

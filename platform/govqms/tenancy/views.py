@@ -4,17 +4,16 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import func, select
 
-from govqms.accounts.models import User
+from govqms.core.listing import list_args
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
-from govqms.core.web import page_number, record_or_404, requires
+from govqms.core.web import record_or_404, requires
 from govqms.extensions import db
 from govqms.tenancy import services
 from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.tenancy.models import Membership, Tenant, Unit
-from govqms.tenancy.schemas import UnitSchema
+from govqms.tenancy.models import Unit
+from govqms.tenancy.schemas import UnitFilter, UnitSchema
 
 workspace = workspace_blueprint("workspace", __name__)
 blueprints = [workspace]
@@ -23,15 +22,9 @@ blueprints = [workspace]
 @workspace.route("/")
 @requires(Action.WORKSPACE_VIEW)
 def home():
-    tenant = g.tenant
-    unit_count = db.session.scalar(select(func.count()).select_from(Unit).where(
-        Unit.tenant_id == tenant.id, Unit.archived_at.is_(None)))
-    member_count = db.session.scalar(select(func.count(func.distinct(Membership.user_id))).where(
-        Membership.tenant_id == tenant.id))
-    predecessors = db.session.scalars(select(Tenant).where(Tenant.merged_into_id == tenant.id)
-                                      .order_by(Tenant.name)).all()
-    return render_template("tenancy/workspace_home.html", tenant=tenant, unit_count=unit_count,
-                           member_count=member_count, predecessors=predecessors)
+    figures = services.home_figures(g.tenant)
+    return render_template("tenancy/workspace_home.html", tenant=g.tenant, unit_count=figures.unit_count,
+                           member_count=figures.member_count, predecessors=figures.predecessors)
 
 
 # --- units ----------------------------------------------------------------------------------
@@ -39,14 +32,9 @@ def home():
 @workspace.route("/units/")
 @requires(Action.WORKSPACE_VIEW)
 def units():
-    show_archived = request.args.get("archived") == "1"
-    query = select(Unit).where(Unit.tenant_id == g.tenant.id).order_by(Unit.code)
-    if not show_archived:
-        query = query.where(Unit.archived_at.is_(None))
-    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
-    return render_template("tenancy/units.html", page=page, show_archived=show_archived)
-
-
+    args = list_args(UnitFilter)
+    return render_template("tenancy/units.html", page=services.units_page(g.tenant.id, args),
+                           show_archived=args["archived"])
 
 
 def _unit_form(unit: Unit | None):
@@ -114,10 +102,4 @@ def unit_restore(unit_id: int):
 @workspace.route("/members/")
 @requires(Action.MEMBERS_VIEW)
 def members():
-    query = (select(User, Membership.role).join(Membership, Membership.user_id == User.id)
-             .where(Membership.tenant_id == g.tenant.id).order_by(User.name, Membership.role))
-    rows = db.session.execute(query).all()
-    people: dict[int, tuple[User, list[str]]] = {}
-    for user, role in rows:
-        people.setdefault(user.id, (user, []))[1].append(role)
-    return render_template("tenancy/members.html", people=list(people.values()))
+    return render_template("tenancy/members.html", people=services.member_roles(g.tenant.id))
