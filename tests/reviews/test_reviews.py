@@ -89,3 +89,24 @@ class TestManagementReview:
         review = db.session.get(ManagementReview, int(second.rsplit("/", 1)[-1]))
         assert review.inputs["previous_actions"] == {"review": "2024-12-15", "total": 1, "done": 0, "open": 1,
                                                      "overdue": 1}
+
+
+def test_a_refused_step_says_why_and_changes_nothing(world, login_as, system_scope):
+    """Confirming before the meeting is held: the one refusal path answers, with the reason, and a
+    browser coming from the review's page goes back to it with the message."""
+    from govqms.extensions import db
+    from govqms.reviews.models import ManagementReview
+
+    secretary, head = login_as("a1_secretary"), login_as("a1_head")
+    response = secretary.post(f"/t/{world.a1}/reviews/new", data={
+        "year": str(TODAY.year), "meeting_on": FUTURE, "chair": "Nguyễn Văn Giám Đốc",
+        "attendees": "Lãnh đạo"})
+    review_url = response.location
+    refused = head.post(f"{review_url}/confirm")
+    assert refused.status_code == 409
+    assert "Chỉ xác nhận hiệu lực sau khi cuộc xem xét của lãnh đạo đã họp." in refused.text
+    back = head.post(f"{review_url}/confirm", headers={"Referer": f"http://localhost{review_url}"})
+    assert back.status_code == 303 and back.location.endswith(review_url)
+    assert "Chỉ xác nhận hiệu lực sau khi cuộc xem xét của lãnh đạo đã họp." in head.get(review_url).text
+    review = db.session.get(ManagementReview, int(re.search(r"/reviews/(\d+)", review_url).group(1)))
+    assert not review.effectiveness_confirmed and review.confirmed_on is None

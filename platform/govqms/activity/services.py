@@ -4,7 +4,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from govqms.core.activity import ActivityEntry
+from govqms.core.listing import page_of
 from govqms.extensions import db
+
+
+def log_page(tenant_id: int, args: dict):
+    """A page of the agency's log, newest first, of the kind of record ``args["entity"]`` if given."""
+    return page_of(filtered_query(tenant_id, args["entity"]), args, per_page=50)
 
 
 def filtered_query(tenant_id: int, entity: str | None):

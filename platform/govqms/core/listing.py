@@ -57,9 +57,14 @@ def list_args(schema_class: type[ListArgs] = ListArgs, source: Mapping | None = 
             data = {key: value for key, value in data.items() if key not in wrong}
 
 
-def ordering(query, args: Mapping, orderings: Mapping[str, Sequence]):
-    """*query* ordered by the ordering named ``args["order"]``, the first of *orderings* by default."""
-    columns = orderings.get(args.get("order") or "") or next(iter(orderings.values()))
+def filters_of(args: Mapping) -> dict:
+    """The loaded filters without the page number, for the links of the pager and of sorting."""
+    return {key: value for key, value in args.items() if key != "page"}
+
+
+def ordering(query, name: str | None, orderings: Mapping[str, Sequence]):
+    """*query* ordered by the ordering *name* of *orderings*, the first one by default."""
+    columns = orderings.get(name or "") or next(iter(orderings.values()))
     return query.order_by(*columns)
 
 
@@ -67,7 +72,7 @@ def page_of(query, args: Mapping, *, per_page: int, orderings: Mapping[str, Sequ
     """The page ``args["page"]`` of *query* (ordered by ``args["order"]`` among *orderings* when given);
     a page beyond the last is the last page."""
     if orderings:
-        query = ordering(query, args, orderings)
+        query = ordering(query, args.get("order"), orderings)
     number = args.get("page", 1)
     page = db.paginate(query, page=number, per_page=per_page, error_out=False)
     if number > 1 and not page.items and page.total:

@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
+from govqms.core.listing import ListArgs
 from govqms.core.schemas import FormDate, InputSchema, TrimmedString, length
-from govqms.documents.models import DocumentKind, ReviewOutcome
+from govqms.documents.models import DocumentKind, DocumentStatus, ReviewOutcome
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
                        error=_l("Use letters, digits, dot, dash, slash or underscore, "
@@ -46,3 +47,14 @@ class PeriodicReviewSchema(InputSchema):
 class ObsoleteSchema(InputSchema):
     obsolete_on = FormDate(required=True)
     reason = TrimmedString(load_default="", validate=validate.Length(max=2000))
+
+
+class DocumentFilter(ListArgs):
+    """The register's filters, as its query string (and its export form) give them."""
+
+    q = TrimmedString(load_default="", validate=validate.Length(max=200))
+    kind = fields.String(load_default=None, validate=validate.OneOf([k.value for k in DocumentKind]))
+    unit_id = fields.Integer(load_default=None, data_key="unit", validate=validate.Range(min=1, max=2**31 - 1))
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in DocumentStatus]))
+    review_overdue = fields.Boolean(load_default=False, data_key="overdue")
+    sort = fields.String(load_default="code", validate=validate.OneOf(("code", "title", "effective", "review")))

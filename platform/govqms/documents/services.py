@@ -12,12 +12,14 @@ from typing import Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from govqms.core import activity
 from govqms.core.activity import ActivityEntry
 from govqms.core.clock import add_months, today
 from govqms.core.db import utcnow
 from govqms.core.errors import Refused
+from govqms.core.listing import ordering, page_of
 from govqms.core.storage import get_storage
 from govqms.core.text import fold, search_terms
 from govqms.core.uploads import CheckedFile
@@ -262,6 +264,14 @@ def conclude_review(document: Document, user_id: int, *, outcome: str, on: dt.da
 
 # --- the register ------------------------------------------------------------------------------
 
+REGISTER_ORDERINGS = {
+    "code": (Document.code,),
+    "title": (Document.title, Document.code),
+    "effective": (Document.effective_on.desc(), Document.code),
+    "review": (Document.next_review_on, Document.code),
+}
+
+
 def register_query(tenant_id: int, *, q: str | None = None, kind: str | None = None, unit_id: int | None = None,
                    status: str | None = None, review_overdue: bool = False, sort: str = "code"):
     query = select(Document).where(Document.tenant_id == tenant_id)
@@ -275,13 +285,21 @@ def register_query(tenant_id: int, *, q: str | None = None, kind: str | None = N
         query = query.where(Document.status == status)
     if review_overdue:
         query = query.where(Document.next_review_on < today())
-    order = {
-        "code": (Document.code,),
-        "title": (Document.title, Document.code),
-        "effective": (Document.effective_on.desc(), Document.code),
-        "review": (Document.next_review_on, Document.code),
-    }.get(sort, (Document.code,))
-    return query.order_by(*order)
+    return ordering(query, sort, REGISTER_ORDERINGS)
+
+
+def register_page(tenant_id: int, args: dict):
+    """A page of the register filtered by *args* (a loaded ``DocumentFilter``), each document with its
+    owner unit and revisions."""
+    query = register_query(tenant_id, q=args["q"], kind=args["kind"], unit_id=args["unit_id"],
+                           status=args["status"], review_overdue=args["review_overdue"], sort=args["sort"])
+    return page_of(query.options(selectinload(Document.owner_unit), selectinload(Document.revisions)), args,
+                   per_page=25)
+
+
+def revision_of(document: Document, revision_id: int) -> Revision | None:
+    """The revision *revision_id* if it is one of *document*'s."""
+    return next((r for r in document.revisions if r.id == revision_id), None)
 
 
 def overdue_reviews(tenant_id: int) -> int:

@@ -10,11 +10,12 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
 from govqms.core.clock import today
+from govqms.core.listing import list_args
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import page_number, record_or_404, requires
+from govqms.core.web import record_or_404, requires
 from govqms.documents import services
 from govqms.documents.models import (
     DOCUMENT_STATUS_LABELS,
@@ -28,6 +29,7 @@ from govqms.documents.models import (
 from govqms.documents.schemas import (
     ApproveSchema,
     CommentSchema,
+    DocumentFilter,
     DocumentSchema,
     DraftSchema,
     ObsoleteSchema,
@@ -57,14 +59,6 @@ def _units():
     return active_units(g.tenant.id)
 
 
-def _filters() -> dict:
-    args = request.args
-    unit = args.get("unit", "")
-    return {"q": args.get("q", "").strip(), "kind": args.get("kind") or None,
-            "unit_id": int(unit) if unit.isdigit() else None, "status": args.get("status") or None,
-            "review_overdue": args.get("overdue") == "1", "sort": args.get("sort", "code")}
-
-
 def _filter_args(filters: dict) -> dict:
     """The filters as query-string arguments, for pager and sort links."""
     return {"q": filters["q"] or None, "kind": filters["kind"], "unit": filters["unit_id"],
@@ -75,10 +69,8 @@ def _filter_args(filters: dict) -> dict:
 @bp.route("/")
 @requires(Action.DOCUMENTS_VIEW)
 def register():
-    filters = _filters()
-    query = services.register_query(g.tenant.id, **filters).options(
-        selectinload(Document.owner_unit), selectinload(Document.revisions))
-    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    filters = list_args(DocumentFilter)
+    page = services.register_page(g.tenant.id, filters)
     return render_template("documents/register.html", page=page, filters=filters, args=_filter_args(filters),
                            units=_units(), today=today(),
                            overdue=services.overdue_reviews(g.tenant.id))
@@ -87,24 +79,20 @@ def register():
 @bp.route("/export", methods=["POST"])
 @requires(Action.DOCUMENTS_VIEW)
 def export():
-    filters = _filters() | {k: request.form.get(k) for k in ("q", "kind", "status", "sort") if request.form.get(k)}
+    filters = list_args(DocumentFilter, request.form)  # the register's filters, as hidden fields of its form
     job = enqueue("documents.export_register", tenant_id=g.tenant.id, user_id=current_user.id,
-                  q=filters["q"] or None, kind=filters["kind"], status=filters["status"],
-                  unit_id=int(request.form["unit"]) if request.form.get("unit", "").isdigit() else None,
-                  review_overdue=request.form.get("overdue") == "1", sort=filters["sort"],
-                  locale=current_locale())
+                  q=filters["q"] or None, kind=filters["kind"], status=filters["status"], unit_id=filters["unit_id"],
+                  review_overdue=filters["review_overdue"], sort=filters["sort"], locale=current_locale())
     return redirect(url_for("jobs.show", job_id=job.id))
 
 
-def _document_or_404(document_id: int) -> Document:
-    return record_or_404(Document, document_id, selectinload(Document.revisions).selectinload(Revision.files))
+#: a document is loaded with its revisions and their files (the pages show them all)
+WITH_REVISIONS = selectinload(Document.revisions).selectinload(Revision.files)
 
 
-def _revision_or_404(document: Document, revision_id: int) -> Revision:
-    revision = next((r for r in document.revisions if r.id == revision_id), None)
-    if revision is None:
-        abort(404)
-    return revision
+def _revision(document: Document, revision_id: int) -> Revision:
+    """The revision *revision_id* of *document* (404 if it is another document's)."""
+    return services.revision_of(document, revision_id) or abort(404)
 
 
 def _document_form(document: Document | None):
@@ -125,15 +113,12 @@ def _document_form(document: Document | None):
             elif services.code_taken(g.tenant.id, data["code"], except_id=document.id if document else None):
                 errors = {"code": _("Another document already uses this code.")}
             else:
-                try:
-                    if document is None:
-                        document = services.create_document(g.tenant.id, drafter_id=current_user.id, **data)
-                        flash(_("Document %(code)s created with a first draft.", code=data["code"]), "success")
-                    else:
-                        services.update_document(document, **data)
-                        flash(_("Document %(code)s saved.", code=data["code"]), "success")
-                except services.WorkflowRefused as err:
-                    return _refused(err, document.id)
+                if document is None:
+                    document = services.create_document(g.tenant.id, drafter_id=current_user.id, **data)
+                    flash(_("Document %(code)s created with a first draft.", code=data["code"]), "success")
+                else:
+                    services.update_document(document, **data)
+                    flash(_("Document %(code)s saved.", code=data["code"]), "success")
                 db.session.commit()
                 return redirect(url_for(".detail", document_id=document.id))
         status = 400
@@ -150,7 +135,7 @@ def create():
 @bp.route("/<int:document_id>/edit", methods=["GET", "POST"])
 @requires(Action.DOCUMENTS_DRAFT)
 def edit(document_id: int):
-    return _document_form(_document_or_404(document_id))
+    return _document_form(record_or_404(Document, document_id, WITH_REVISIONS))
 
 
 def _history(document: Document):
@@ -160,7 +145,7 @@ def _history(document: Document):
 @bp.route("/<int:document_id>")
 @requires(Action.DOCUMENTS_VIEW)
 def detail(document_id: int):
-    document = _document_or_404(document_id)
+    document = record_or_404(Document, document_id, WITH_REVISIONS)
     reviews = services.reviews_of(document)
     return render_template("documents/detail.html", document=document, history=_history(document), reviews=reviews,
                            related=services.related_to(document),
@@ -168,18 +153,11 @@ def detail(document_id: int):
                            current=services.current_revision(document))
 
 
-def _refused(err: Exception, document_id: int):
-    """A refused step: nothing changed; the document's page again, with the reason."""
-    db.session.rollback()
-    flash(str(err), "danger")
-    return detail(document_id), 409
-
-
 def _step(document_id: int, revision_id: int, run, success: str, schema=None):
     """Run one workflow step: the record is found first (404), then the form is checked;
     refusals come back as a message with nothing changed."""
-    document = _document_or_404(document_id)
-    revision = _revision_or_404(document, revision_id)
+    document = record_or_404(Document, document_id, WITH_REVISIONS)
+    revision = _revision(document, revision_id)
     data = {}
     if schema is not None:
         try:
@@ -188,10 +166,7 @@ def _step(document_id: int, revision_id: int, run, success: str, schema=None):
             for message in first_errors(err.messages).values():
                 flash(message, "danger")
             return detail(document_id), 400
-    try:
-        run(revision, data)
-    except services.WorkflowRefused as err:
-        return _refused(err, document_id)
+    run(revision, data)
     db.session.commit()
     flash(success, "success")
     return redirect(url_for(".detail", document_id=document_id))
@@ -200,11 +175,8 @@ def _step(document_id: int, revision_id: int, run, success: str, schema=None):
 @bp.route("/<int:document_id>/revisions", methods=["POST"])
 @requires(Action.DOCUMENTS_DRAFT)
 def new_revision(document_id: int):
-    document = _document_or_404(document_id)
-    try:
-        revision = services.new_draft(document, current_user.id)
-    except services.WorkflowRefused as err:
-        return _refused(err, document_id)
+    document = record_or_404(Document, document_id, WITH_REVISIONS)
+    revision = services.new_draft(document, current_user.id)
     db.session.commit()
     flash(_("Revision %(n)s opened as a draft.", n=revision.number), "success")
     return redirect(url_for(".edit_revision", document_id=document_id, revision_id=revision.id))
@@ -213,8 +185,8 @@ def new_revision(document_id: int):
 @bp.route("/<int:document_id>/revisions/<int:revision_id>/edit", methods=["GET", "POST"])
 @requires(Action.DOCUMENTS_DRAFT)
 def edit_revision(document_id: int, revision_id: int):
-    document = _document_or_404(document_id)
-    revision = _revision_or_404(document, revision_id)
+    document = record_or_404(Document, document_id, WITH_REVISIONS)
+    revision = _revision(document, revision_id)
     if revision.frozen:
         abort(403)
     form = {"change_summary": revision.change_summary,
@@ -227,8 +199,6 @@ def edit_revision(document_id: int, revision_id: int):
             services.update_draft(revision, **data)
         except ValidationError as err:
             errors, status = first_errors(err.messages), 400
-        except services.WorkflowRefused as err:
-            return _refused(err, document_id)
         else:
             db.session.commit()
             flash(_("Draft saved."), "success")
@@ -244,8 +214,8 @@ def _revision_page(document: Document, revision: Revision, form: dict, errors: d
 @bp.route("/<int:document_id>/revisions/<int:revision_id>/files", methods=["POST"])
 @requires(Action.DOCUMENTS_DRAFT)
 def upload(document_id: int, revision_id: int):
-    document = _document_or_404(document_id)
-    revision = _revision_or_404(document, revision_id)
+    document = record_or_404(Document, document_id, WITH_REVISIONS)
+    revision = _revision(document, revision_id)
     try:
         checked = check_upload(request.files.get("file"), ALLOWED_FILES)
         services.add_file(revision, checked)
@@ -254,8 +224,6 @@ def upload(document_id: int, revision_id: int):
         form = {"change_summary": revision.change_summary,
                 "effective_on": revision.effective_on.strftime("%d/%m/%Y") if revision.effective_on else ""}
         return _revision_page(document, revision, form, {}), 400
-    except services.WorkflowRefused as err:
-        return _refused(err, document_id)
     db.session.commit()
     flash(_("%(name)s attached.", name=checked.filename), "success")
     return redirect(url_for(".edit_revision", document_id=document_id, revision_id=revision_id))
@@ -314,7 +282,7 @@ def activate(document_id: int, revision_id: int):
 @bp.route("/<int:document_id>/obsolete", methods=["GET", "POST"])
 @requires(Action.DOCUMENTS_APPROVE)
 def obsolete(document_id: int):
-    document = _document_or_404(document_id)
+    document = record_or_404(Document, document_id, WITH_REVISIONS)
     form, errors = {"obsolete_on": today().strftime("%d/%m/%Y")}, {}
     if request.method == "POST":
         form = request.form.to_dict()
@@ -323,8 +291,6 @@ def obsolete(document_id: int):
             services.make_obsolete(document, data["obsolete_on"], data["reason"])
         except ValidationError as err:
             errors = first_errors(err.messages)
-        except services.WorkflowRefused as err:
-            return _refused(err, document_id)
         else:
             db.session.commit()
             flash(_("%(code)s is obsolete. It stays in the register as history.", code=document.code), "info")
@@ -336,7 +302,7 @@ def obsolete(document_id: int):
 @bp.route("/<int:document_id>/periodic-review", methods=["GET", "POST"])
 @requires(Action.DOCUMENTS_DRAFT)
 def periodic_review(document_id: int):
-    document = _document_or_404(document_id)
+    document = record_or_404(Document, document_id, WITH_REVISIONS)
     form = {"reviewed_on": today().strftime("%d/%m/%Y"), "outcome": ReviewOutcome.NO_CHANGE}
     errors = {}
     if request.method == "POST":
@@ -347,8 +313,6 @@ def periodic_review(document_id: int):
                                      note=data["note"])
         except ValidationError as err:
             errors = first_errors(err.messages)
-        except services.WorkflowRefused as err:
-            return _refused(err, document_id)
         else:
             db.session.commit()
             flash(_("Periodic review recorded."), "success")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from govqms.core.clock import add_months, today
+from govqms.core.listing import page_of
 from govqms.documents.models import Document, DocumentStatus
 from govqms.extensions import db
 from govqms.legal.models import UPDATE_WITHIN_MONTHS, LegalChange, LegalChangeDocument
@@ -62,6 +63,11 @@ def list_query(tenant_id: int):
     return (select(LegalChange).where(LegalChange.tenant_id == tenant_id, LegalChange.archived_at.is_(None))
             .options(selectinload(LegalChange.links).selectinload(LegalChangeDocument.document))
             .order_by(LegalChange.effective_on.desc(), LegalChange.id.desc()))
+
+
+def changes_page(tenant_id: int, args: dict):
+    """A page of the agency's legal changes, newest first."""
+    return page_of(list_query(tenant_id), args, per_page=50)
 
 
 def documents_in_force(tenant_id: int) -> list[Document]:

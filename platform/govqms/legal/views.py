@@ -6,8 +6,9 @@ from flask_babel import gettext as _
 
 from govqms.core.clock import today
 from govqms.core.forms import archive_flow, process_form
+from govqms.core.listing import list_args
 from govqms.core.permissions import Action
-from govqms.core.web import page_number, record_or_404, requires
+from govqms.core.web import record_or_404, requires
 from govqms.extensions import db
 from govqms.legal import services
 from govqms.legal.models import LegalChange
@@ -20,7 +21,7 @@ bp = workspace_blueprint("legal", __name__, "/legal")
 @bp.route("/")
 @requires(Action.DOCUMENTS_VIEW)
 def index():
-    page = db.paginate(services.list_query(g.tenant.id), page=page_number(), per_page=50, error_out=False)
+    page = services.changes_page(g.tenant.id, list_args())
     on = today()
     statuses = {c.id: services.status(c, on) for c in page.items}
     return render_template("legal/index.html", page=page, statuses=statuses, labels=services.STATUS_LABELS,

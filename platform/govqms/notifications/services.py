@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 
 from govqms.accounts.models import User
 from govqms.core.db import utcnow
+from govqms.core.listing import page_of
 from govqms.core.mail import mail_configured, send_mail
 from govqms.extensions import db
 from govqms.notifications.messages import render
@@ -75,6 +76,11 @@ def inbox_query(user: User, unread_only: bool = False):
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     return query.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+def inbox_page(user: User, args: dict, per_page: int):
+    """A page of *user*'s notifications, newest first (only the unread ones if ``args["unread"]``)."""
+    return page_of(inbox_query(user, args["unread"]), args, per_page=per_page)
 
 
 def unread_count(user: User) -> int:

@@ -7,14 +7,14 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.routing import BuildError
 
+from govqms.core.listing import list_args
 from govqms.core.mail import mail_configured
 from govqms.core.schemas import first_errors
-from govqms.core.web import page_number
 from govqms.extensions import db
 from govqms.notifications import services
 from govqms.notifications.messages import KIND_LABELS
 from govqms.notifications.models import DeliveryMode
-from govqms.notifications.schemas import MarkReadSchema, SettingsSchema
+from govqms.notifications.schemas import InboxFilter, MarkReadSchema, SettingsSchema
 
 bp = Blueprint("notifications", __name__, url_prefix="/inbox", template_folder="templates")
 
@@ -40,9 +40,9 @@ def link_of(notification) -> str | None:
 @bp.route("/")
 @login_required
 def index():
-    unread_only = request.args.get("unread") == "1"
-    page = db.paginate(services.inbox_query(current_user, unread_only), page=page_number(),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    args = list_args(InboxFilter)
+    unread_only = args["unread"]
+    page = services.inbox_page(current_user, args, current_app.config["PAGE_SIZE"])
     return render_template("notifications/index.html", page=page, unread_only=unread_only,
                            text_of=services.text_of, KIND_LABELS=KIND_LABELS)
 

@@ -166,10 +166,6 @@ def evaluate(objective_id: int):
         services.evaluate(objective, data["kind"], data["comment"], current_user.id)
     except ValidationError as err:
         return _detail_page(objective, first_errors(err.messages)), 400
-    except services.MeasurementRefused as err:
-        db.session.rollback()
-        flash(str(err), "danger")
-        return _detail_page(objective), 409
     db.session.commit()
     flash(_("Evaluation recorded."), "success")
     return redirect(url_for(".detail", objective_id=objective_id))

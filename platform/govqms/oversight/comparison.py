@@ -333,7 +333,6 @@ def counts(rows: list[Row], on: dt.date) -> dict[str, int]:
 
 # --- filters and order of the view (and of its export) ---------------------------------------
 
-FILTERS = ("kind", "level", "edition", "overdue", "sort")
 LEVEL_ORDER = {"red": 0, "amber": 1, "green": 2}
 SORTS = {
     "name": lambda r: sort_key(r.tenant.name),
@@ -343,18 +342,6 @@ SORTS = {
     "overdue": lambda r: (-r.actions_overdue, sort_key(r.tenant.name)),
     "on_time": lambda r: (r.on_time_rate if r.on_time_rate is not None else -1, sort_key(r.tenant.name)),
 }
-
-
-def clean_filters(source) -> dict[str, str | None]:
-    """The filters asked for, unknown values dropped."""
-    args = {key: (source.get(key) or None) for key in FILTERS}
-    if args["overdue"] not in RULE_KEYS:
-        args["overdue"] = None
-    if args["sort"] not in SORTS:
-        args["sort"] = None
-    if args["level"] not in LEVEL_ORDER:
-        args["level"] = None
-    return args
 
 
 def filtered(rows: list[Row], args: dict) -> list[Row]:

@@ -10,9 +10,11 @@ from openpyxl.styles import Font, PatternFill
 
 from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULES
 from govqms.core.exports import append_row
+from govqms.core.listing import filters_of, list_args
 from govqms.extensions import db
 from govqms.jobs.services import task
 from govqms.oversight import comparison
+from govqms.oversight.schemas import ComparisonFilter
 from govqms.tenancy.models import KIND_LABELS, Jurisdiction
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,7 +30,8 @@ def export_comparison(job, jurisdiction_id: int, on: str, locale: str = "vi", **
     """Every agency of the jurisdiction with its figures and checks, as the view shows them, in XLSX."""
     jurisdiction = db.session.get(Jurisdiction, jurisdiction_id)
     day = dt.date.fromisoformat(on)
-    rows = comparison.filtered(comparison.compare(jurisdiction, day), comparison.clean_filters(filters))
+    rows = comparison.filtered(comparison.compare(jurisdiction, day),
+                                filters_of(list_args(ComparisonFilter, filters)))
     book = Workbook()
     sheet = book.active
     with force_locale(locale):

@@ -15,12 +15,13 @@ from markupsafe import Markup
 from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULES
 from govqms.core.cache import cache
 from govqms.core.clock import today
-from govqms.core.listing import ListPage
+from govqms.core.listing import ListPage, filters_of, list_args
 from govqms.core.permissions import Action
-from govqms.core.web import page_number, requires, year_arg
+from govqms.core.web import requires, year_arg
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.oversight import charts, comparison
+from govqms.oversight.schemas import ComparisonFilter
 from govqms.tenancy.blueprints import oversight_blueprint
 from govqms.tenancy.models import KIND_LABELS
 from govqms.tenancy.versions import BUMPED
@@ -81,24 +82,25 @@ def overview():
     day, the filters, the page, the language and the code; a write of any agency shown changes the
     digest, so nothing stale is ever served and a morning rush of overseers renders it once."""
     on = _as_of_date()
-    args = comparison.clean_filters(request.args)
+    loaded = list_args(ComparisonFilter)
+    args, number = filters_of(loaded), loaded["page"]
     scope = comparison.scope_of(g.jurisdiction, on)
     key = ":".join(("page", comparison.CODE_VERSION, BODY_VERSION, str(g.jurisdiction.id), scope.digest,
-                    comparison.key_suffix(on), json.dumps(args, sort_keys=True), str(page_number())))
+                    comparison.key_suffix(on), json.dumps(args, sort_keys=True), str(number)))
     writing = db.session.info.get(BUMPED, False)
     body = None if writing else cache().get_many([key]).get(key)
     if body is None:
-        body = _body(scope, args)
+        body = _body(scope, args, number)
         if not writing:
             cache().set_many({key: body})
     return render_template("oversight/overview.html", jurisdiction=g.jurisdiction, on=on, args=args,
                            body=Markup(body))
 
 
-def _body(scope: comparison.Scope, args: dict) -> str:
+def _body(scope: comparison.Scope, args: dict, number: int) -> str:
     on = scope.on
     view = comparison.overview(scope)
-    page = ListPage(comparison.filtered(view.rows, args), page_number(), PER_PAGE)
+    page = ListPage(comparison.filtered(view.rows, args), number, PER_PAGE)
     # translated once here, not once per cell of the heatmap
     labels = {"RULES": [(key, str(label), rule) for key, label, rule in RULES],
               "RESULT_LABELS": {k: str(v) for k, v in RESULT_LABELS.items()},
@@ -118,9 +120,9 @@ def _body(scope: comparison.Scope, args: dict) -> str:
 def export():
     """The comparison as shown (same date, filters and order), built by a job."""
     on = _as_of_date(request.form)
+    filters = filters_of(list_args(ComparisonFilter, request.form))
     job = enqueue("oversight.export_comparison", tenant_id=None, user_id=current_user.id,
-                  jurisdiction_id=g.jurisdiction.id, on=on.isoformat(), **comparison.clean_filters(request.form),
-                  locale=str(get_locale()))
+                  jurisdiction_id=g.jurisdiction.id, on=on.isoformat(), **filters, locale=str(get_locale()))
     return redirect(url_for("jobs.show", job_id=job.id))
 
 

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
+from govqms.core.listing import ListArgs
 from govqms.core.schemas import InputSchema, TrimmedString, length
 
 
@@ -19,3 +20,10 @@ class ProcedureRowSchema(InputSchema):
     field = fields.Function(deserialize=lambda v: str(v).strip(), load_default="",
                             validate=validate.Length(max=255, error=_l("At most 255 characters.")))
     work_procedure = fields.Function(deserialize=lambda v: str(v).strip(), load_default=None)
+
+
+class ProcedureFilter(ListArgs):
+    q = TrimmedString(load_default=None, validate=validate.Length(max=200))
+    field = TrimmedString(load_default=None, validate=validate.Length(max=255))
+    uncovered = fields.Boolean(load_default=False)
+    archived = fields.Boolean(load_default=False)

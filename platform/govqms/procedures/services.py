@@ -4,6 +4,7 @@ from typing import Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from govqms.core.imports import (
     ImportRefused,
@@ -13,6 +14,7 @@ from govqms.core.imports import (
     locate,
     validate_rows,
 )
+from govqms.core.listing import page_of
 from govqms.core.spreadsheets import read_rows
 from govqms.core.text import fold, search_terms
 from govqms.documents.models import Document, DocumentKind, DocumentStatus
@@ -66,6 +68,13 @@ def list_query(tenant_id: int, q: str | None, field: str | None, uncovered: bool
     if uncovered:
         query = query.where(AdminProcedure.work_procedure_id.is_(None))
     return query.order_by(AdminProcedure.field, AdminProcedure.code)
+
+
+def procedures_page(tenant_id: int, args: dict):
+    """A page of the catalogue by field and code, filtered by *args* (a loaded ``ProcedureFilter``), each
+    with the work procedure covering it."""
+    query = list_query(tenant_id, args["q"], args["field"], args["uncovered"], args["archived"])
+    return page_of(query.options(selectinload(AdminProcedure.work_procedure)), args, per_page=50)
 
 
 @related("procedures")

@@ -4,20 +4,20 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from govqms.core.forms import archive_flow, process_form
+from govqms.core.listing import filters_of, list_args
 from govqms.core.permissions import Action
 from govqms.core.spreadsheets import SpreadsheetRefused, check_spreadsheet
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import page_number, record_or_404, requires
+from govqms.core.web import record_or_404, requires
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.procedures import services
 from govqms.procedures.columns import HEADERS
 from govqms.procedures.models import AdminProcedure
-from govqms.procedures.schemas import ProcedureSchema
+from govqms.procedures.schemas import ProcedureFilter, ProcedureSchema
 from govqms.tenancy.blueprints import workspace_blueprint
 
 bp = workspace_blueprint("procedures", __name__, "/procedures")
@@ -26,14 +26,9 @@ bp = workspace_blueprint("procedures", __name__, "/procedures")
 @bp.route("/")
 @requires(Action.DOCUMENTS_VIEW)
 def index():
-    args = {"q": request.args.get("q", "").strip() or None, "field": request.args.get("field") or None,
-            "uncovered": "1" if request.args.get("uncovered") == "1" else None,
-            "archived": "1" if request.args.get("archived") == "1" else None}
-    query = services.list_query(g.tenant.id, args["q"], args["field"], bool(args["uncovered"]),
-                                bool(args["archived"])).options(selectinload(AdminProcedure.work_procedure))
-    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
-    fields = services.fields(g.tenant.id)
-    return render_template("procedures/index.html", page=page, args=args, fields=fields)
+    args = list_args(ProcedureFilter)
+    return render_template("procedures/index.html", page=services.procedures_page(g.tenant.id, args),
+                           args=filters_of(args), fields=services.fields(g.tenant.id))
 
 
 def _work_procedures():

@@ -1,5 +1,6 @@
 from marshmallow import fields, validate
 
+from govqms.core.listing import ListArgs
 from govqms.core.schemas import InputSchema, TrimmedString, length
 
 
@@ -11,3 +12,7 @@ class RecordEntrySchema(InputSchema):
     keeper = TrimmedString(load_default="", validate=validate.Length(max=255))
     retention = TrimmedString(required=True, validate=length(100))
     note = TrimmedString(load_default="", validate=validate.Length(max=2000))
+
+
+class RecordFilter(ListArgs):
+    archived = fields.Boolean(load_default=False)

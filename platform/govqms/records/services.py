@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from govqms.core.listing import page_of
 from govqms.documents.models import Document
 from govqms.extensions import db
 from govqms.records.models import RecordEntry
@@ -15,6 +16,11 @@ def list_query(tenant_id: int, archived: bool):
                                       else RecordEntry.archived_at.is_(None))
             .options(selectinload(RecordEntry.document), selectinload(RecordEntry.keeper_unit))
             .order_by(RecordEntry.name))
+
+
+def entries_page(tenant_id: int, args: dict):
+    """A page of the catalogue by name: its current entries, or the archived ones (``args["archived"]``)."""
+    return page_of(list_query(tenant_id, args["archived"]), args, per_page=50)
 
 
 def documents_of(tenant_id: int) -> list[Document]:

@@ -1,16 +1,17 @@
 """The records catalogue: what records the QMS keeps, where, by whom and for how long."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from govqms.core.forms import archive_flow, process_form
+from govqms.core.listing import list_args
 from govqms.core.permissions import Action
-from govqms.core.web import page_number, record_or_404, requires
+from govqms.core.web import record_or_404, requires
 from govqms.extensions import db
 from govqms.records import services
 from govqms.records.models import RecordEntry
-from govqms.records.schemas import RecordEntrySchema
+from govqms.records.schemas import RecordEntrySchema, RecordFilter
 from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.tenancy.services import active_units
 
@@ -20,10 +21,9 @@ bp = workspace_blueprint("records", __name__, "/records")
 @bp.route("/")
 @requires(Action.DOCUMENTS_VIEW)
 def index():
-    archived = request.args.get("archived") == "1"
-    query = services.list_query(g.tenant.id, archived)
-    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
-    return render_template("records/index.html", page=page, archived=archived)
+    args = list_args(RecordFilter)
+    return render_template("records/index.html", page=services.entries_page(g.tenant.id, args),
+                           archived=args["archived"])
 
 
 def _choices():

@@ -124,9 +124,6 @@ def held(review_id: int):
         services.hold(review, HeldSchema().load(form)["held_on"])
     except ValidationError as err:
         return _page(review, first_errors(err.messages), form, 400)
-    except services.ReviewRefused as err:
-        flash(str(err), "danger")
-        return redirect(url_for(".detail", review_id=review_id))
     db.session.commit()
     flash(_("The management review is recorded as held."), "success")
     return redirect(url_for(".detail", review_id=review_id))
@@ -136,11 +133,7 @@ def held(review_id: int):
 @requires(Permission.REVIEWS_CONFIRM)
 def confirm(review_id: int):
     review = record_or_404(ManagementReview, review_id)
-    try:
-        services.confirm_effectiveness(review, current_user.id)
-    except services.ReviewRefused as err:
-        flash(str(err), "danger")
-        return redirect(url_for(".detail", review_id=review_id))
+    services.confirm_effectiveness(review, current_user.id)
     db.session.commit()
     flash(_("The effectiveness of the QMS for %(year)s is confirmed.", year=review.year), "success")
     return redirect(url_for(".detail", review_id=review_id))
