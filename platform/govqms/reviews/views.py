@@ -124,6 +124,9 @@ def held(review_id: int):
         services.hold(review, HeldSchema().load(form)["held_on"])
     except ValidationError as err:
         return _page(review, first_errors(err.messages), form, 400)
+    except services.ReviewRefused as err:  # the date typed is refused: the page again, with the reason
+        flash(str(err), "danger")
+        return redirect(url_for(".detail", review_id=review_id))
     db.session.commit()
     flash(_("The management review is recorded as held."), "success")
     return redirect(url_for(".detail", review_id=review_id))
