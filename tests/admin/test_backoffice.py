@@ -145,3 +145,63 @@ def test_failed_scheduled_job_is_visible_and_can_be_run_again(operator, world, s
     assert "finished" in row
     assert operator.post("/admin/job_schedule/", data={"task": "activity.export_csv"}).status_code == 302
     assert db.session.scalar(select(db.func.count()).select_from(Job).where(Job.task == "activity.export_csv")) == 0
+
+
+def test_merge_form_names_the_field_in_error_and_keeps_the_input(operator, world, system_scope):
+    from govqms.extensions import db
+    from govqms.tenancy.models import Tenant
+
+    a2 = db.session.scalar(select(Tenant).where(Tenant.slug == world.a2))
+    page = operator.post("/admin/merge/", data={"source": str(a2.id), "successor": "", "merged_on": "31/02/2025"})
+    assert page.status_code == 200
+    assert "Vui lòng chọn cả hai cơ quan" in page.text  # the summary, as before
+    assert 'id="e-successor"' in page.text and 'id="e-merged_on"' in page.text and 'id="e-source"' not in page.text
+    assert f'<option value="{a2.id}" selected>' in page.text  # what was chosen stays chosen
+    assert "Trường này là bắt buộc." in page.text  # the successor's own message
+    db.session.expire_all()
+    assert db.session.get(Tenant, a2.id).status == "active"
+
+
+def test_merge_form_refuses_an_agency_that_does_not_exist(operator, world, system_scope):
+    from govqms.extensions import db
+    from govqms.tenancy.models import Tenant
+
+    a1 = db.session.scalar(select(Tenant).where(Tenant.slug == world.a1))
+    for missing in ("999999", str(2**40), "-3", "abc"):
+        page = operator.post("/admin/merge/", data={"source": missing, "successor": str(a1.id),
+                                                    "merged_on": "01/06/2025", "confirm": "1"})
+        assert page.status_code == 200, missing
+        assert 'id="e-source"' in page.text and 'id="e-successor"' not in page.text, missing
+
+
+def test_merge_refused_shows_the_form_again(operator, world, system_scope):
+    from govqms.extensions import db
+    from govqms.tenancy.models import Tenant
+
+    a1 = db.session.scalar(select(Tenant).where(Tenant.slug == world.a1))
+    page = operator.post("/admin/merge/", data={"source": str(a1.id), "successor": str(a1.id),
+                                                "merged_on": "01/06/2025", "confirm": "1"})
+    assert page.status_code == 200 and f'<option value="{a1.id}" selected>' in page.text
+    db.session.expire_all()
+    assert db.session.get(Tenant, a1.id).status == "active"
+
+
+def test_run_now_of_a_job_not_on_the_schedule_is_refused(operator, system_scope):
+    from govqms.extensions import db
+    from govqms.jobs.models import Job
+
+    for data in ({}, {"task": "activity.export_csv"}):
+        page = operator.post("/admin/job_schedule/", data=data, follow_redirects=True)
+        assert "Hãy chọn một tác vụ trong lịch." in page.text
+    assert db.session.scalar(select(db.func.count()).select_from(Job)) == 0
+
+
+def test_hand_made_manifest_post_is_answered_not_applied(operator, system_scope):
+    from govqms.extensions import db
+    from govqms.tenancy.models import Tenant
+
+    page = operator.post("/admin/manifest/", data={"text": GOOD, "filename": "tinh-thu.yaml", "apply": "maybe"})
+    assert page.status_code == 200
+    assert db.session.scalar(select(Tenant).where(Tenant.slug == "tt-so-khcn")) is None
+    empty = operator.post("/admin/manifest/", data={"text": "", "filename": "x.yaml"})
+    assert empty.status_code == 200 and "tt-so-khcn" not in empty.text

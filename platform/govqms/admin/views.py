@@ -7,9 +7,7 @@ change is written to the activity log with the operator as actor.
 """
 from __future__ import annotations
 
-import datetime as dt
-
-from flask import abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -17,19 +15,21 @@ from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from marshmallow import ValidationError
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from govqms.accounts.models import Invitation, User
 from govqms.accounts.services import invitation_link, issue_invitation, send_invitation
+from govqms.admin import services
+from govqms.admin.schemas import ManifestTextSchema, MergeSchema, RunNowSchema
 from govqms.core.activity import ActivityEntry
-from govqms.core.db import utcnow
 from govqms.core.i18n import LANGUAGE_NAMES
 from govqms.core.permissions import ROLE_LABELS, OversightRoleKind, TenantRole
+from govqms.core.schemas import first_errors
 from govqms.core.tenancy import TenantScope, set_scope
 from govqms.extensions import db
-from govqms.jobs.models import Job, JobStatus
+from govqms.jobs.models import Job
 from govqms.tenancy import merge as merging, provisioning
 from govqms.tenancy.manifests import MAX_MANIFEST_BYTES, ManifestError
 from govqms.tenancy.models import (
@@ -40,12 +40,11 @@ from govqms.tenancy.models import (
     OversightRole,
     Tenant,
     TenantMerge,
-    TenantStatus,
     Unit,
 )
 
-#: How far back the back office lists failed jobs.
-FAILURES_SHOWN = dt.timedelta(days=7)
+#: No routes: the templates of the back office's own pages (``templates/backoffice``).
+bp = Blueprint("backoffice", __name__, template_folder="templates")
 
 
 def _is_operator() -> bool:
@@ -69,14 +68,8 @@ class OperatorOnly:
 class SecureIndex(OperatorOnly, AdminIndexView):
     @expose("/")
     def index(self):
-        counts = {
-            "tenants": db.session.scalar(select(db.func.count()).select_from(Tenant)),
-            "users": db.session.scalar(select(db.func.count()).select_from(User)),
-            "jurisdictions": db.session.scalar(select(db.func.count()).select_from(Jurisdiction)),
-        }
-        failed_jobs = db.session.scalar(select(db.func.count()).select_from(Job).where(
-            Job.status == JobStatus.FAILED, Job.created_at >= utcnow() - FAILURES_SHOWN))
-        return self.render("backoffice/index.html", counts=counts, failed_jobs=failed_jobs)
+        return self.render("backoffice/index.html", counts=services.counts(),
+                           failed_jobs=services.recent_failure_count())
 
 
 def _label(labels):
@@ -149,7 +142,7 @@ class UserView(OperatorModelView):
 
     @action("invite", _l("New invitation link"), _l("Issue new one-time links? Earlier links stop working."))
     def action_invite(self, ids):
-        for user in db.session.scalars(select(User).where(User.id.in_([int(i) for i in ids]))):
+        for user in services.users_by_ids(ids):
             token = issue_invitation(user, created_by_id=current_user.id)
             db.session.commit()
             mailed = send_invitation(user, token)
@@ -190,7 +183,7 @@ class MergeRecordView(ReadOnlyView):
 
     @action("unmerge", _l("Undo merge"), _l("Undo the selected merges? Members move back to the merged agency."))
     def action_unmerge(self, ids):
-        for record in db.session.scalars(select(TenantMerge).where(TenantMerge.id.in_([int(i) for i in ids]))):
+        for record in services.merges_by_ids(ids):
             try:
                 merging.unmerge(record)
             except merging.MergeRefused as err:
@@ -225,30 +218,19 @@ class ScheduleView(OperatorOnly, BaseView):
     def index(self):
         from govqms.jobs.cron import SCHEDULE
         from govqms.jobs.services import enqueue
-        from govqms.notifications.models import EmailState, Notification
 
-        names = [name for name, _expression in SCHEDULE]
         if request.method == "POST":
-            name = request.form.get("task", "")
-            if name not in names:
-                flash(_("Choose one of the scheduled jobs."), "error")
+            try:
+                name = RunNowSchema().load(request.form)["task"]
+            except ValidationError as err:
+                flash(first_errors(err.messages)["task"], "error")  # the form is one button per task
             else:
                 job = enqueue(name, tenant_id=None, user_id=current_user.id)
                 flash(_("%(task)s started (%(status)s).", task=name, status=job.status), "success")
             return redirect(url_for("job_schedule.index"))
-        latest = (select(Job.task, db.func.max(Job.created_at).label("at")).where(Job.task.in_(names))
-                  .group_by(Job.task).subquery())
-        last = {job.task: job for job in db.session.scalars(
-            select(Job).join(latest, (Job.task == latest.c.task) & (Job.created_at == latest.c.at)))}
-        failures = db.session.scalars(select(Job).where(Job.status == JobStatus.FAILED,
-                                                        Job.created_at >= utcnow() - FAILURES_SHOWN)
-                                      .order_by(Job.created_at.desc()).limit(20)).all()
-        emails = dict(db.session.execute(select(Notification.email_state, db.func.count())
-                                         .where(Notification.email_state.in_([EmailState.FAILED,
-                                                                              EmailState.PENDING]))
-                                         .group_by(Notification.email_state)).all())
-        return self.render("backoffice/schedule.html", schedule=SCHEDULE, last=last, failures=failures,
-                           emails=emails)
+        return self.render("backoffice/schedule.html", schedule=SCHEDULE,
+                           last=services.last_runs(name for name, _expression in SCHEDULE),
+                           failures=services.recent_failures(), emails=services.email_backlog())
 
 
 class NotificationView(ReadOnlyView):
@@ -267,35 +249,42 @@ class ManifestUploadView(OperatorOnly, BaseView):
     @expose("/", methods=["GET", "POST"])
     def index(self):
         context = {"problems": [], "plan": None, "text": "", "filename": "", "applied": None}
-        if request.method == "POST":
-            if "manifest" in request.files and request.files["manifest"].filename:
-                upload = request.files["manifest"]
-                raw = upload.read(MAX_MANIFEST_BYTES + 1)
-                context["filename"] = upload.filename
-                if len(raw) > MAX_MANIFEST_BYTES:
-                    flash(_("The file is larger than 1 MB."), "error")
-                    return self.render("backoffice/manifest.html", **context)
-                try:
-                    context["text"] = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    flash(_("The file is not UTF-8 text."), "error")
-                    return self.render("backoffice/manifest.html", **context)
-            else:
-                context["text"], context["filename"] = request.form.get("text", ""), request.form.get("filename", "")
-            if not context["text"]:
-                flash(_("Choose a manifest file."), "error")
+        if request.method != "POST":
+            return self.render("backoffice/manifest.html", **context)
+        try:
+            sent = ManifestTextSchema().load(request.form)
+        except ValidationError as err:  # only a hand-made post: the preview's form sends valid values
+            for message in first_errors(err.messages).values():
+                flash(message, "error")
+            return self.render("backoffice/manifest.html", **context)
+        upload = request.files.get("manifest")
+        if upload is not None and upload.filename:
+            raw = upload.read(MAX_MANIFEST_BYTES + 1)
+            context["filename"] = upload.filename
+            if len(raw) > MAX_MANIFEST_BYTES:
+                flash(_("The file is larger than 1 MB."), "error")
                 return self.render("backoffice/manifest.html", **context)
             try:
-                plan = provisioning.plan_texts([(context["filename"] or "upload.yaml", context["text"])])
-            except ManifestError as err:
-                db.session.rollback()
-                context["problems"] = err.problems
+                context["text"] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                flash(_("The file is not UTF-8 text."), "error")
                 return self.render("backoffice/manifest.html", **context)
-            context["plan"] = plan
-            if request.form.get("apply") == "1" and plan.pending:
-                context["applied"] = provisioning.apply_plan(plan)
-                db.session.commit()
-                flash(_("%(n)s change(s) applied.", n=len(plan.pending)), "success")
+        else:  # the text sent back by the preview's "apply" form
+            context["text"], context["filename"] = sent["text"], sent["filename"]
+        if not context["text"]:
+            flash(_("Choose a manifest file."), "error")
+            return self.render("backoffice/manifest.html", **context)
+        try:
+            plan = provisioning.plan_texts([(context["filename"] or "upload.yaml", context["text"])])
+        except ManifestError as err:
+            db.session.rollback()
+            context["problems"] = err.problems
+            return self.render("backoffice/manifest.html", **context)
+        context["plan"] = plan
+        if sent["apply"] and plan.pending:
+            context["applied"] = provisioning.apply_plan(plan)
+            db.session.commit()
+            flash(_("%(n)s change(s) applied.", n=len(plan.pending)), "success")
         return self.render("backoffice/manifest.html", **context)
 
 
@@ -304,24 +293,23 @@ class MergeView(OperatorOnly, BaseView):
 
     @expose("/", methods=["GET", "POST"])
     def index(self):
-        active = db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE)
-                                    .order_by(Tenant.name)).all()
-        form = {"source": request.form.get("source", ""), "successor": request.form.get("successor", ""),
-                "merged_on": request.form.get("merged_on", "")}
-        preview = None
+        form, errors, preview = {}, {}, None
         if request.method == "POST":
-            source = db.session.get(Tenant, int(form["source"])) if form["source"].isdigit() else None
-            successor = db.session.get(Tenant, int(form["successor"])) if form["successor"].isdigit() else None
+            form = request.form.to_dict()
             try:
-                on = dt.datetime.strptime(form["merged_on"], "%d/%m/%Y").date()
-            except ValueError:
-                on = None
-            if source is None or successor is None or on is None:
+                data = MergeSchema().load(form)
+            except ValidationError as err:
+                errors = first_errors(err.messages)
+            else:
+                source, successor = services.tenant_by_id(data["source"]), services.tenant_by_id(data["successor"])
+                errors = {name: _("Enter a valid value.")
+                          for name, tenant in (("source", source), ("successor", successor)) if tenant is None}
+            if errors:
                 flash(_("Choose both agencies and a date as dd/mm/yyyy."), "error")
-            elif request.form.get("confirm") == "1":
+            elif data["confirm"]:
                 try:
-                    record = merging.merge_tenant(source, successor, on)
-                except merging.MergeRefused as err:
+                    record = merging.merge_tenant(source, successor, data["merged_on"])
+                except merging.MergeRefused as err:  # the form is shown again with the choices made
                     db.session.rollback()
                     flash(str(err), "error")
                 else:
@@ -330,10 +318,9 @@ class MergeView(OperatorOnly, BaseView):
                             source=source.name, successor=successor.name, n=len(record.moved_members)), "success")
                     return redirect(url_for("tenantmerge.index_view"))
             else:
-                members = db.session.scalar(select(db.func.count()).select_from(Membership)
-                                            .where(Membership.tenant_id == source.id))
-                preview = {"source": source, "successor": successor, "on": on, "members": members}
-        return self.render("backoffice/merge.html", tenants=active, form=form, preview=preview)
+                preview = services.merge_preview(source, successor, data["merged_on"])
+        return self.render("backoffice/merge_form.html", tenants=services.active_tenants(), form=form,
+                           errors=errors, preview=preview)
 
 
 def init_app(app) -> None:
