@@ -1,21 +1,19 @@
 """Training and competence: where each member works, their qualifications, requirements per job title."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from govqms.competence import services
-from govqms.competence.models import QUALIFICATION_LABELS, CompetenceRequirement, Qualification, StaffProfile
+from govqms.competence.models import QUALIFICATION_LABELS, Qualification
 from govqms.competence.schemas import ProfileSchema, QualificationSchema, RequirementSchema
 from govqms.core.forms import archive_flow
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
-from govqms.core.web import requires
+from govqms.core.web import record_or_404, requires
 from govqms.extensions import db
 from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.tenancy.models import Unit
 from govqms.tenancy.services import active_units, members
 
 bp = workspace_blueprint("competence", __name__, "/competence")
@@ -27,19 +25,10 @@ def _labels():
 
 
 def _page(errors=None, form=None, status: int = 200):
-    people = members(g.tenant.id)
-    profiles = {p.user_id: p for p in db.session.scalars(select(StaffProfile).where(
-        StaffProfile.tenant_id == g.tenant.id))}
-    qualifications = db.session.scalars(select(Qualification).where(
-        Qualification.tenant_id == g.tenant.id, Qualification.archived_at.is_(None))
-        .order_by(Qualification.completed_on.desc())).all()
-    requirements = db.session.scalars(select(CompetenceRequirement).where(
-        CompetenceRequirement.tenant_id == g.tenant.id, CompetenceRequirement.archived_at.is_(None))
-        .order_by(CompetenceRequirement.job_title)).all()
-    units = active_units(g.tenant.id)
-    return render_template("competence/index.html", people=people, profiles=profiles,
-                           qualifications=qualifications, requirements=requirements, units=units,
-                           errors=errors or {}, form=form or {}), status
+    found = services.overview(g.tenant.id)
+    return render_template("competence/index.html", people=members(g.tenant.id), profiles=found.profiles,
+                           qualifications=found.qualifications, requirements=found.requirements,
+                           units=active_units(g.tenant.id), errors=errors or {}, form=form or {}), status
 
 
 @bp.route("/")
@@ -54,8 +43,7 @@ def _load(schema):
         data = schema.load(form)
         if "user_id" in data and data["user_id"] not in {p.id for p in members(g.tenant.id)}:
             raise ValidationError({"user_id": [_("Choose a member of the agency.")]})
-        if data.get("unit_id") is not None and db.session.scalar(select(Unit.id).where(
-                Unit.id == data["unit_id"], Unit.tenant_id == g.tenant.id)) is None:
+        if data.get("unit_id") is not None and not services.is_unit_of(g.tenant.id, data["unit_id"]):
             raise ValidationError({"unit_id": [_("Choose a unit from the list.")]})
     except ValidationError as err:
         return None, _page(first_errors(err.messages), form, 400)
@@ -80,7 +68,7 @@ def qualification():
     data, refused = _load(QualificationSchema())
     if refused:
         return refused
-    db.session.add(Qualification(tenant_id=g.tenant.id, **data))
+    services.add_qualification(g.tenant.id, **data)
     db.session.commit()
     flash(_("Qualification recorded."), "success")
     return redirect(url_for(".index"))
@@ -92,7 +80,7 @@ def requirement():
     data, refused = _load(RequirementSchema())
     if refused:
         return refused
-    db.session.add(CompetenceRequirement(tenant_id=g.tenant.id, **data))
+    services.add_requirement(g.tenant.id, **data)
     db.session.commit()
     flash(_("Requirement recorded."), "success")
     return redirect(url_for(".index"))
@@ -101,8 +89,5 @@ def requirement():
 @bp.route("/qualifications/<int:qualification_id>/archive", methods=["GET", "POST"])
 @requires(Action.COMPETENCE_MANAGE)
 def archive_qualification(qualification_id: int):
-    item = db.session.scalar(select(Qualification).where(Qualification.id == qualification_id,
-                                                         Qualification.tenant_id == g.tenant.id))
-    if item is None:
-        abort(404)
+    item = record_or_404(Qualification, qualification_id)
     return archive_flow(item, title=_("Archive this qualification?"), message=item.course, done=_("Archived."))

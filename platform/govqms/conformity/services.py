@@ -1,16 +1,57 @@
+"""Declarations of conformity, certificates and their external audits, steering committees, consultants."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
-from govqms.conformity.models import Certificate, Declaration, DeclarationProcedure, ExternalAudit
+from govqms.conformity.models import (
+    Certificate,
+    Consultant,
+    Declaration,
+    DeclarationProcedure,
+    ExternalAudit,
+    SteeringCommittee,
+)
 from govqms.core.storage import get_storage
 from govqms.core.uploads import CheckedFile
 from govqms.extensions import db
 from govqms.improvement.models import NcSource
 from govqms.improvement.services import raise_nonconformity
 from govqms.procedures.models import AdminProcedure
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the conformity page shows."""
+
+    declarations: list[Declaration]
+    #: current administrative procedures: the scope a declaration covers by default
+    procedure_count: int
+    certificates: list[Certificate]
+    committees: list[SteeringCommittee]
+    consultants: list[Consultant]
+
+
+def overview(tenant_id: int) -> Overview:
+    """The agency's declarations in force, certificates (with their audits), steering committees and
+    consultants, newest first: a fixed number of queries."""
+    declarations = db.session.scalars(
+        select(Declaration).where(Declaration.tenant_id == tenant_id, Declaration.archived_at.is_(None))
+        .options(selectinload(Declaration.procedures)).order_by(Declaration.decided_on.desc())).all()
+    procedure_count = db.session.scalar(select(func.count()).select_from(AdminProcedure).where(
+        AdminProcedure.tenant_id == tenant_id, AdminProcedure.archived_at.is_(None)))
+    certificates = db.session.scalars(
+        select(Certificate).where(Certificate.tenant_id == tenant_id)
+        .options(selectinload(Certificate.audits)).order_by(Certificate.issued_on.desc())).all()
+    committees = db.session.scalars(
+        select(SteeringCommittee).where(SteeringCommittee.tenant_id == tenant_id)
+        .order_by(SteeringCommittee.decided_on.desc())).all()
+    consultants = db.session.scalars(
+        select(Consultant).where(Consultant.tenant_id == tenant_id, Consultant.archived_at.is_(None))).all()
+    return Overview(list(declarations), procedure_count, list(certificates), list(committees), list(consultants))
 
 
 def declare(tenant_id: int, *, procedure_ids: list[int] | None = None, file: CheckedFile | None = None,
@@ -68,3 +109,24 @@ def end_certificate(certificate: Certificate, *, ended_on: dt.date, end_reason: 
     certificate.ended_on, certificate.end_reason = ended_on, end_reason
     db.session.flush()
     return certificate
+
+
+def add_certificate(tenant_id: int, **values) -> Certificate:
+    certificate = Certificate(tenant_id=tenant_id, **values)
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
+
+
+def add_steering_committee(tenant_id: int, **values) -> SteeringCommittee:
+    committee = SteeringCommittee(tenant_id=tenant_id, **values)
+    db.session.add(committee)
+    db.session.flush()
+    return committee
+
+
+def add_consultant(tenant_id: int, **values) -> Consultant:
+    consultant = Consultant(tenant_id=tenant_id, **values)
+    db.session.add(consultant)
+    db.session.flush()
+    return consultant

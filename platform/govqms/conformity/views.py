@@ -6,18 +6,9 @@ from io import BytesIO
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from govqms.conformity import services
-from govqms.conformity.models import (
-    CERTIFICATE_END_LABELS,
-    EXTERNAL_AUDIT_LABELS,
-    Certificate,
-    Consultant,
-    Declaration,
-    SteeringCommittee,
-)
+from govqms.conformity.models import CERTIFICATE_END_LABELS, EXTERNAL_AUDIT_LABELS, Certificate, Declaration
 from govqms.conformity.schemas import (
     CertificateEndSchema,
     CertificateSchema,
@@ -32,7 +23,6 @@ from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import record_or_404, requires
 from govqms.extensions import db
-from govqms.procedures.models import AdminProcedure
 from govqms.tenancy.blueprints import workspace_blueprint
 
 bp = workspace_blueprint("conformity", __name__, "/conformity")
@@ -44,22 +34,10 @@ def _labels():
 
 
 def _page(errors=None, form=None, section=None, status: int = 200):
-    tenant_id = g.tenant.id
-    declarations = db.session.scalars(select(Declaration).where(Declaration.tenant_id == tenant_id,
-                                                                Declaration.archived_at.is_(None))
-                                      .options(selectinload(Declaration.procedures))
-                                      .order_by(Declaration.decided_on.desc())).all()
-    procedures = db.session.scalar(select(db.func.count()).select_from(AdminProcedure).where(
-        AdminProcedure.tenant_id == tenant_id, AdminProcedure.archived_at.is_(None)))
-    certificates = db.session.scalars(select(Certificate).where(Certificate.tenant_id == tenant_id)
-                                      .options(selectinload(Certificate.audits))
-                                      .order_by(Certificate.issued_on.desc())).all()
-    committees = db.session.scalars(select(SteeringCommittee).where(SteeringCommittee.tenant_id == tenant_id)
-                                    .order_by(SteeringCommittee.decided_on.desc())).all()
-    consultants = db.session.scalars(select(Consultant).where(Consultant.tenant_id == tenant_id,
-                                                              Consultant.archived_at.is_(None))).all()
-    return render_template("conformity/index.html", declarations=declarations, procedures=procedures,
-                           certificates=certificates, committees=committees, consultants=consultants,
+    found = services.overview(g.tenant.id)
+    return render_template("conformity/index.html", declarations=found.declarations,
+                           procedures=found.procedure_count, certificates=found.certificates,
+                           committees=found.committees, consultants=found.consultants,
                            errors=errors or {}, form=form or {}, section=section), status
 
 
@@ -99,9 +77,8 @@ def declare():
 @bp.route("/declarations/<int:declaration_id>/file")
 @requires(Action.IMPROVEMENT_VIEW)
 def declaration_file(declaration_id: int):
-    declaration = db.session.scalar(select(Declaration).where(Declaration.id == declaration_id,
-                                                              Declaration.tenant_id == g.tenant.id))
-    if declaration is None or declaration.file_key is None:
+    declaration = record_or_404(Declaration, declaration_id)
+    if declaration.file_key is None:
         abort(404)
     return send_file(BytesIO(get_storage().get(declaration.file_key)), as_attachment=True,
                      download_name=declaration.file_name)
@@ -110,10 +87,7 @@ def declaration_file(declaration_id: int):
 @bp.route("/certificates", methods=["POST"])
 @requires(Action.REVIEWS_MANAGE)
 def certificate():
-    return _save(CertificateSchema(), "certificates",
-                 lambda data: db.session.add(Certificate(tenant_id=g.tenant.id, **data)))
-
-
+    return _save(CertificateSchema(), "certificates", lambda data: services.add_certificate(g.tenant.id, **data))
 
 
 @bp.route("/certificates/<int:certificate_id>/audits", methods=["POST"])
@@ -139,11 +113,11 @@ def end_certificate(certificate_id: int):
 @requires(Action.REVIEWS_MANAGE)
 def steering():
     return _save(SteeringSchema(), "steering",
-                 lambda data: db.session.add(SteeringCommittee(tenant_id=g.tenant.id, **data)))
+                 lambda data: services.add_steering_committee(g.tenant.id, **data))
 
 
 @bp.route("/consultants", methods=["POST"])
 @requires(Action.REVIEWS_MANAGE)
 def consultant():
     return _save(ConsultantSchema(), "consultants",
-                 lambda data: db.session.add(Consultant(tenant_id=g.tenant.id, **data)))
+                 lambda data: services.add_consultant(g.tenant.id, **data))
