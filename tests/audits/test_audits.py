@@ -63,3 +63,25 @@ class TestAudits:
             c.text for t in document.tables for row in t.rows for c in row.cells)
         assert "Hồ sơ lưu trữ không đúng quy định" in text and "Hệ thống vận hành phù hợp." in text
         assert "Điểm mạnh" in text  # the finding kinds, in the user's language
+
+
+def test_checklist_results_and_an_archived_unit_still_named(world, login_as, auditors, system_scope):
+    from govqms.audits.models import Audit
+    from govqms.core.db import utcnow
+    from govqms.extensions import db
+    from govqms.tenancy.models import Unit
+
+    client = login_as("a1_auditor")
+    response = plan_audit(client, world, auditors["auditor"], [], [auditors["khtc"]])
+    audit_id = int(re.search(r"/audits/(\d+)", response.location).group(1))
+    first = db.session.get(Audit, audit_id).checklist[0].id
+    saved = client.post(f"/t/{world.a1}/audits/{audit_id}/checklist",
+                        data={f"result-{first}": "  Đạt  ", "result-x": "?", "result-²": "?", "result-": "?"})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert [i.result for i in db.session.get(Audit, audit_id).checklist] == ["Đạt", ""]
+    # the unit audited is archived later: the audit still names it
+    db.session.get(Unit, auditors["khtc"]).archived_at = utcnow()
+    db.session.commit()
+    assert "Phòng Kế hoạch - Tài chính" in client.get(f"/t/{world.a1}/audits/{audit_id}").text
+    assert "Đánh giá nội bộ lần 1" in client.get(f"/t/{world.a1}/audits/").text

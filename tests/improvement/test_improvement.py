@@ -99,3 +99,57 @@ def test_staff_reads_but_does_not_manage(world, login_as):
     overseer = login_as("p1_overseer")
     assert overseer.get(f"/t/{world.a1}/reviews/").status_code == 200
     assert overseer.post(f"/t/{world.a1}/competence/qualifications", data={}).status_code == 403
+
+
+def test_list_filters_come_typed_from_the_query_string(world, login_as, system_scope):
+    from govqms.extensions import db
+
+    secretary, staff = login_as("a1_secretary"), login_as("a1_staff")
+    nc_id = TestCorrectiveActions().raise_nc(secretary, world)
+    base = f"/t/{world.a1}/improvement"
+
+    def listed(query: str) -> bool:
+        return "Trả kết quả chậm 2 ngày" in secretary.get(f"{base}/nonconformities/?{query}").text
+
+    assert listed("status=not_closed") and listed("status=open") and not listed("status=closed")
+    assert listed("status=bogus") and listed("status=")  # a value that does not parse is as if not given
+    assert not listed("overdue=1")
+    assert secretary.get(f"{base}/nonconformities/?page=x&overdue=maybe").status_code == 200
+    secretary.post(f"{base}/nonconformities/{nc_id}/analysis", data={"root_cause": "Thiếu hướng dẫn"})
+    secretary.post(f"{base}/nonconformities/{nc_id}/actions", data={
+        "description": "Soạn hướng dẫn một cửa", "due_on": FUTURE, "owner_id": str(user_id(db, world, "a1_staff"))})
+    assert "Soạn hướng dẫn một cửa" not in secretary.get(f"{base}/actions/").text  # not the secretary's own
+    assert "Soạn hướng dẫn một cửa" in secretary.get(f"{base}/actions/?all=1").text
+    assert "Soạn hướng dẫn một cửa" in staff.get(f"{base}/actions/").text
+    action_id = int(re.search(r"/actions/(\d+)/complete", staff.get(f"{base}/actions/").text).group(1))
+    assert staff.post(f"{base}/actions/{action_id}/complete", data={"note": "Xong"}).status_code == 302
+    assert "Soạn hướng dẫn một cửa" not in staff.get(f"{base}/actions/").text  # open ones only, by default
+    assert "Soạn hướng dẫn một cửa" in staff.get(f"{base}/actions/?open=0").text
+    # a step refused from the page goes back to it with the message (the app-wide handler)
+    page = f"http://localhost{base}/nonconformities/{nc_id}"
+    refused = secretary.post(f"{base}/nonconformities/{nc_id}/actions", headers={"Referer": page},
+                             data={"description": "Thêm một việc", "due_on": FUTURE})
+    assert refused.status_code == 303 and refused.location == page
+    again = staff.post(f"{base}/actions/{action_id}/complete", data={"note": "Lần nữa"}, headers={"Referer": page})
+    assert again.status_code == 303 and again.location == page
+    with staff.session_transaction() as session:
+        assert [category for category, _message in session["_flashes"]] == ["danger"]
+
+
+def test_a_risk_is_edited_in_place(world, login_as, system_scope):
+    from sqlalchemy import select
+
+    from govqms.extensions import db
+    from govqms.improvement.models import Risk
+
+    client = login_as("a1_secretary")
+    base = f"/t/{world.a1}/improvement/risks"
+    assert client.post(f"{base}/new", data={"kind": "risk", "description": "Mất điện", "likelihood": "2",
+                                            "impact": "2"}).status_code == 302
+    risk = db.session.scalar(select(Risk).where(Risk.tenant_id == world.tenant_ids["a1"]))
+    assert client.get(f"{base}/{risk.id}/edit").status_code == 200
+    assert client.post(f"{base}/{risk.id}/edit", data={"kind": "risk", "description": "Mất điện kéo dài",
+                                                       "likelihood": "4", "impact": "5"}).status_code == 302
+    db.session.expire_all()
+    risks = db.session.scalars(select(Risk).where(Risk.tenant_id == world.tenant_ids["a1"])).all()
+    assert [(r.description, r.level) for r in risks] == [("Mất điện kéo dài", 20)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -10,14 +11,41 @@ from govqms.audits.clauses import clause_title, clauses
 from govqms.audits.models import NONCONFORMITIES, Audit, AuditStatus, ChecklistItem, Finding
 from govqms.competence.services import qualified_auditors, units_of
 from govqms.core.errors import Refused
-from govqms.documents.models import Document
+from govqms.documents.models import Document, DocumentKind, DocumentStatus
 from govqms.extensions import db
 from govqms.improvement.models import NcSource
 from govqms.improvement.services import raise_nonconformity
+from govqms.tenancy.models import Unit
 
 
 class AuditRefused(Refused):
     """The audit plan breaks a rule; the message says which."""
+
+
+def audits_of_year(tenant_id: int, year: int) -> list[Audit]:
+    """The audit programme of *year*: the audits not archived, by planned start."""
+    return list(db.session.scalars(select(Audit).where(Audit.tenant_id == tenant_id, Audit.year == year,
+                                                       Audit.archived_at.is_(None)).order_by(Audit.planned_start)))
+
+
+def process_choices(tenant_id: int) -> list[Document]:
+    """The processes an audit may cover: the procedures (system and work) not obsolete, by code."""
+    return list(db.session.scalars(select(Document).where(
+        Document.tenant_id == tenant_id, Document.status != DocumentStatus.OBSOLETE,
+        Document.kind.in_([DocumentKind.SYSTEM_PROCEDURE, DocumentKind.WORK_PROCEDURE])).order_by(Document.code)))
+
+
+def processes_of(audit: Audit) -> list[Document]:
+    """The processes in the audit's scope, by code (obsolete since included: the audit covered them)."""
+    return list(db.session.scalars(select(Document).where(Document.tenant_id == audit.tenant_id,
+                                                          Document.id.in_(audit.process_ids or [0]))
+                                   .order_by(Document.code)))
+
+
+def units_in_scope(audit: Audit) -> dict[int, Unit]:
+    """The units in the audit's scope by id, archived ones included: an old audit still names them."""
+    return {u.id: u for u in db.session.scalars(select(Unit).where(Unit.tenant_id == audit.tenant_id,
+                                                                   Unit.id.in_(audit.unit_ids or [0])))}
 
 
 def check_team(tenant_id: int, lead_id: int | None, team_ids: list[int], unit_ids: list[int]) -> None:
@@ -57,16 +85,23 @@ def build_checklist(audit: Audit, edition: str, locale: str = "vi") -> int:
     if audit.checklist:
         return 0
     items = [(code, f"{code} {clause_title(edition, code, locale)}") for code in audit.clauses]
-    processes = db.session.scalars(select(Document).where(Document.tenant_id == audit.tenant_id,
-                                                          Document.id.in_(audit.process_ids or [0]))
-                                   .order_by(Document.code)).all()
-    items += [("", f"{d.code} {d.title}") for d in processes]
+    items += [("", f"{d.code} {d.title}") for d in processes_of(audit)]
     for position, (code, question) in enumerate(items, start=1):
         db.session.add(ChecklistItem(tenant_id=audit.tenant_id, audit_id=audit.id, position=position, clause=code,
                                      question=question))
     db.session.flush()
     db.session.expire(audit, ["checklist"])
     return len(items)
+
+
+def save_checklist(audit: Audit, results: Mapping[int, str]) -> None:
+    """The results typed against the audit's checklist, by item id (an item not in *results* keeps its own)."""
+    for item in db.session.scalars(select(ChecklistItem).where(ChecklistItem.tenant_id == audit.tenant_id,
+                                                              ChecklistItem.audit_id == audit.id)):
+        value = results.get(item.id)
+        if value is not None and value.strip() != item.result:
+            item.result = value.strip()[:5000]
+    db.session.flush()
 
 
 def add_finding(audit: Audit, *, type: str, clause: str, unit_id: int | None, description: str,

@@ -5,11 +5,10 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from govqms.audits import services
 from govqms.audits.clauses import clauses
-from govqms.audits.models import AUDIT_STATUS_LABELS, FINDING_LABELS, Audit, ChecklistItem
+from govqms.audits.models import AUDIT_STATUS_LABELS, FINDING_LABELS, Audit
 from govqms.audits.schemas import AuditSchema, FindingSchema, ReportSchema
 from govqms.competence.services import qualified_auditors
 from govqms.conformity.services import edition_applied
@@ -18,11 +17,9 @@ from govqms.core.forms import form_data
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.web import record_or_404, requires, year_arg
-from govqms.documents.models import Document, DocumentKind, DocumentStatus
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.tenancy.blueprints import workspace_blueprint
-from govqms.tenancy.models import Unit
 from govqms.tenancy.services import active_units
 
 bp = workspace_blueprint("audits", __name__, "/audits")
@@ -34,26 +31,18 @@ def _labels():
     return {"AUDIT_STATUS_LABELS": AUDIT_STATUS_LABELS, "FINDING_LABELS": FINDING_LABELS}
 
 
-
 @bp.route("/")
 @requires(Action.IMPROVEMENT_VIEW)
 def index():
     year = year_arg()
-    audits = db.session.scalars(select(Audit).where(Audit.tenant_id == g.tenant.id, Audit.year == year,
-                                                    Audit.archived_at.is_(None)).order_by(Audit.planned_start)).all()
-    return render_template("audits/index.html", year=year, audits=audits)
+    return render_template("audits/index.html", year=year, audits=services.audits_of_year(g.tenant.id, year))
 
 
 def _choices():
-    units = active_units(g.tenant.id)
-    processes = db.session.scalars(select(Document).where(
-        Document.tenant_id == g.tenant.id, Document.status != DocumentStatus.OBSOLETE,
-        Document.kind.in_([DocumentKind.SYSTEM_PROCEDURE, DocumentKind.WORK_PROCEDURE])).order_by(Document.code)).all()
+    """What the plan form offers: units not archived, procedures not obsolete, trained auditors, clauses."""
     edition = edition_applied(g.tenant.id)
-    return {"units": units, "processes": processes, "auditors": qualified_auditors(g.tenant.id),
-            "clauses": clauses(edition), "edition": edition}
-
-
+    return {"units": active_units(g.tenant.id), "processes": services.process_choices(g.tenant.id),
+            "auditors": qualified_auditors(g.tenant.id), "clauses": clauses(edition), "edition": edition}
 
 
 def _form(audit: Audit | None):
@@ -109,11 +98,9 @@ def edit(audit_id: int):
 
 
 def _detail(audit: Audit, errors: dict | None = None, form: dict | None = None, status: int = 200):
-    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.tenant_id == g.tenant.id))}
-    processes = db.session.scalars(select(Document).where(Document.tenant_id == g.tenant.id,
-                                                          Document.id.in_(audit.process_ids or [0]))).all()
     team = [u for u in qualified_auditors(g.tenant.id) if u.id in audit.team_ids]
-    return render_template("audits/detail.html", audit=audit, units=units, processes=processes, team=team,
+    return render_template("audits/detail.html", audit=audit, units=services.units_in_scope(audit),
+                           processes=services.processes_of(audit), team=team,
                            errors=errors or {}, form=form or {}, today=today(),
                            clause_list=clauses(edition_applied(g.tenant.id, audit.planned_start))), status
 
@@ -130,19 +117,27 @@ def checklist(audit_id: int):
     audit = record_or_404(Audit, audit_id)
     if audit.status == "reported":
         abort(403)
-    for item in db.session.scalars(select(ChecklistItem).where(ChecklistItem.tenant_id == g.tenant.id,
-                                                              ChecklistItem.audit_id == audit.id)):
-        value = request.form.get(f"result-{item.id}")
-        if value is not None and value.strip() != item.result:
-            item.result = value.strip()[:5000]
+    services.save_checklist(audit, _checklist_results(request.form))
     db.session.commit()
     flash(_("Checklist saved."), "success")
     return redirect(url_for(".detail", audit_id=audit_id))
 
 
+def _checklist_results(form) -> dict[int, str]:
+    """The checklist form's ``result-<item id>`` fields, by item id."""
+    results = {}
+    for key, value in form.items():
+        item_id = key.removeprefix("result-")
+        if item_id != key and item_id.isascii() and item_id.isdigit():
+            results[int(item_id)] = value
+    return results
+
+
 @bp.route("/<int:audit_id>/findings", methods=["POST"])
 @requires(Action.AUDITS_MANAGE)
 def finding(audit_id: int):
+    """A finding; the one refusal (the audit reported, when the page no longer shows this form) is
+    answered by the app-wide handler."""
     audit = record_or_404(Audit, audit_id)
     form = request.form.to_dict()
     try:
@@ -152,10 +147,6 @@ def finding(audit_id: int):
         created = services.add_finding(audit, **data)
     except ValidationError as err:
         return _detail(audit, first_errors(err.messages), form, 400)
-    except services.AuditRefused as err:
-        db.session.rollback()
-        flash(str(err), "danger")
-        return _detail(audit, {}, form, 409)
     db.session.commit()
     flash(_("Finding recorded; a nonconformity was opened for it.") if created.nonconformity_id
           else _("Finding recorded."), "success")
@@ -172,7 +163,7 @@ def report(audit_id: int):
         services.report(audit, data["conclusion"], data["actual_start"], data["actual_end"])
     except ValidationError as err:
         return _detail(audit, first_errors(err.messages), form, 400)
-    except services.AuditRefused as err:
+    except services.AuditRefused as err:  # dates out of order: the form again, with the conclusion typed
         db.session.rollback()
         flash(str(err), "danger")
         return _detail(audit, {}, form, 409)

@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
+from govqms.core.listing import ListArgs
 from govqms.core.schemas import FormDate, InputSchema, TrimmedString, length
-from govqms.improvement.models import DecisionCategory, NcSource, RiskKind
+from govqms.improvement.models import DecisionCategory, NcSource, NcStatus, RiskKind
 
 SCALE = validate.Range(min=1, max=5, error=_l("From 1 to 5."))
 
@@ -48,3 +49,19 @@ class RiskSchema(InputSchema):
     likelihood = fields.Integer(required=True, validate=SCALE)
     impact = fields.Integer(required=True, validate=SCALE)
     treatment = TrimmedString(load_default="", validate=validate.Length(max=5000))
+
+
+#: the nonconformity list's status filter for every status but closed
+NOT_CLOSED = "not_closed"
+
+
+class NonconformityFilter(ListArgs):
+    status = fields.String(load_default=None, validate=validate.OneOf([NOT_CLOSED, *(s.value for s in NcStatus)]))
+    #: only those with an action overdue
+    overdue = fields.Boolean(load_default=False)
+
+
+class ActionFilter(ListArgs):
+    #: everyone's actions, not only the user's own
+    everyone = fields.Boolean(data_key="all", load_default=False)
+    open_only = fields.Boolean(data_key="open", load_default=True)

@@ -7,15 +7,19 @@ nonconformity back to "analysed", counted as reopened, for new actions.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import selectinload
 
 from govqms.core import activity
 from govqms.core.clock import today
 from govqms.core.errors import Refused
+from govqms.core.listing import page_of
 from govqms.extensions import db
-from govqms.improvement.models import Action, ActionStatus, NcStatus, Nonconformity
+from govqms.improvement.models import Action, ActionStatus, NcStatus, Nonconformity, Risk
+from govqms.improvement.schemas import NOT_CLOSED
 
 
 class ImprovementRefused(Refused):
@@ -99,13 +103,68 @@ def close(nc: Nonconformity, on: dt.date | None = None) -> Nonconformity:
     return nc
 
 
+def overdue_on(on: dt.date):
+    """An action overdue on *on*, as a query condition: :meth:`Action.overdue` in SQL."""
+    return and_(Action.status == ActionStatus.OPEN, Action.due_on < on)
+
+
 def action_counts(tenant_id: int, on: dt.date | None = None) -> dict[str, int]:
     """Open and overdue actions, open nonconformities: one query each."""
     on = on or today()
     open_actions = db.session.scalar(select(func.count()).select_from(Action).where(
         Action.tenant_id == tenant_id, Action.status == ActionStatus.OPEN))
     overdue = db.session.scalar(select(func.count()).select_from(Action).where(
-        Action.tenant_id == tenant_id, Action.status == ActionStatus.OPEN, Action.due_on < on))
+        Action.tenant_id == tenant_id, overdue_on(on)))
     open_ncs = db.session.scalar(select(func.count()).select_from(Nonconformity).where(
         Nonconformity.tenant_id == tenant_id, Nonconformity.status != NcStatus.CLOSED))
     return {"open_actions": open_actions, "overdue_actions": overdue, "open_nonconformities": open_ncs}
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+def nonconformities_page(tenant_id: int, args: Mapping, on: dt.date | None = None):
+    """The agency's nonconformities, latest found first (``args`` from ``NonconformityFilter``): of one
+    status, or every one not closed; with ``overdue``, only those with an action overdue on *on* (today)."""
+    query = (select(Nonconformity).where(Nonconformity.tenant_id == tenant_id)
+             .options(selectinload(Nonconformity.unit), selectinload(Nonconformity.actions)))
+    status = args.get("status")
+    if status == NOT_CLOSED:
+        query = query.where(Nonconformity.status != NcStatus.CLOSED)
+    elif status:
+        query = query.where(Nonconformity.status == status)
+    if args.get("overdue"):
+        late_actions = select(Action.nonconformity_id).where(Action.tenant_id == tenant_id,
+                                                             overdue_on(on or today()))
+        query = query.where(Nonconformity.id.in_(late_actions))
+    return page_of(query, args, per_page=25,
+                   orderings={"found": (Nonconformity.found_on.desc(), Nonconformity.id.desc())})
+
+
+def actions_page(tenant_id: int, user_id: int, args: Mapping):
+    """The agency's actions, open ones first then by due date (``args`` from ``ActionFilter``): the
+    user's own unless ``everyone``, the open ones only unless ``open_only`` is false."""
+    query = select(Action).where(Action.tenant_id == tenant_id).options(selectinload(Action.owner))
+    if not args.get("everyone"):
+        query = query.where(Action.owner_id == user_id)
+    if args.get("open_only", True):
+        query = query.where(Action.status == ActionStatus.OPEN)
+    return page_of(query, args, per_page=50, orderings={"due": (Action.status.desc(), Action.due_on)})
+
+
+# --- risks ---------------------------------------------------------------------------------------
+
+def risk_register(tenant_id: int) -> list[Risk]:
+    """The agency's risks and opportunities not archived, highest level first."""
+    risks = db.session.scalars(select(Risk).where(Risk.tenant_id == tenant_id, Risk.archived_at.is_(None))
+                               .options(selectinload(Risk.unit), selectinload(Risk.actions))).all()
+    return sorted(risks, key=lambda r: (-r.level, r.id))
+
+
+def save_risk(tenant_id: int, risk: Risk | None, data: Mapping) -> Risk:
+    """*risk* (a new one of the agency when None) with the values of the loaded ``RiskSchema`` *data*."""
+    target = risk or Risk(tenant_id=tenant_id)
+    for key, value in data.items():
+        setattr(target, key, value)
+    db.session.add(target)
+    db.session.flush()
+    return target

@@ -5,30 +5,22 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from govqms.core.clock import today
 from govqms.core.forms import archive_flow, process_form
+from govqms.core.listing import list_args
 from govqms.core.permissions import Action as Permission
 from govqms.core.schemas import first_errors
-from govqms.core.web import page_number, record_or_404, requires
+from govqms.core.web import record_or_404, requires
 from govqms.extensions import db
 from govqms.improvement import services
-from govqms.improvement.models import (
-    DECISION_LABELS,
-    NC_STATUS_LABELS,
-    SOURCE_LABELS,
-    Action,
-    ActionStatus,
-    NcStatus,
-    Nonconformity,
-    Risk,
-)
+from govqms.improvement.models import DECISION_LABELS, NC_STATUS_LABELS, SOURCE_LABELS, Action, Nonconformity, Risk
 from govqms.improvement.schemas import (
+    ActionFilter,
     ActionSchema,
     AnalysisSchema,
     CompleteSchema,
+    NonconformityFilter,
     NonconformitySchema,
     RiskSchema,
     VerifySchema,
@@ -54,21 +46,9 @@ def _units():
 @bp.route("/nonconformities/")
 @requires(Permission.IMPROVEMENT_VIEW)
 def nonconformities():
-    status = request.args.get("status") or None
-    overdue = request.args.get("overdue") == "1"
-    query = (select(Nonconformity).where(Nonconformity.tenant_id == g.tenant.id)
-             .options(selectinload(Nonconformity.unit), selectinload(Nonconformity.actions))
-             .order_by(Nonconformity.found_on.desc(), Nonconformity.id.desc()))
-    if status == "not_closed":
-        query = query.where(Nonconformity.status != NcStatus.CLOSED)
-    elif status:
-        query = query.where(Nonconformity.status == status)
-    if overdue:
-        late_actions = select(Action.nonconformity_id).where(
-            Action.tenant_id == g.tenant.id, Action.status == ActionStatus.OPEN, Action.due_on < today())
-        query = query.where(Nonconformity.id.in_(late_actions))
-    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
-    return render_template("improvement/nonconformities.html", page=page, status=status, overdue=overdue,
+    args = list_args(NonconformityFilter)
+    return render_template("improvement/nonconformities.html", page=services.nonconformities_page(g.tenant.id, args),
+                           status=args["status"], overdue=args["overdue"],
                            counts=services.action_counts(g.tenant.id), today=today())
 
 
@@ -92,8 +72,6 @@ def new_nonconformity():
     return render_template("improvement/nc_form.html", form=form, errors=errors, units=units), 400 if errors else 200
 
 
-
-
 def _nc_page(nc: Nonconformity, errors: dict | None = None, form: dict | None = None, status: int = 200):
     return render_template("improvement/nonconformity.html", nc=nc, errors=errors or {}, form=form or {},
                            people=members(g.tenant.id), today=today()), status
@@ -106,7 +84,9 @@ def nonconformity(nc_id: int):
 
 
 def _nc_step(nc_id: int, schema, run, success: str):
-    """One step on a nonconformity: record first (404), then the form, then the workflow's rules."""
+    """One step on a nonconformity: record first (404), then the form, then the workflow's rules.
+    A step the workflow refuses is one whose form the page no longer shows: the refusal goes to the
+    app-wide handler, back to the page with its message."""
     nc = record_or_404(Nonconformity, nc_id)
     form = request.form.to_dict()
     try:
@@ -114,10 +94,6 @@ def _nc_step(nc_id: int, schema, run, success: str):
         run(nc, data)
     except ValidationError as err:
         return _nc_page(nc, first_errors(err.messages), form, 400)
-    except services.ImprovementRefused as err:
-        db.session.rollback()
-        flash(str(err), "danger")
-        return _nc_page(nc, {}, form, 409)
     db.session.commit()
     flash(success, "success")
     return redirect(url_for(".nonconformity", nc_id=nc_id))
@@ -165,15 +141,9 @@ def close(nc_id: int):
 @bp.route("/actions/")
 @requires(Permission.IMPROVEMENT_VIEW)
 def actions():
-    mine = request.args.get("all") != "1"
-    query = (select(Action).where(Action.tenant_id == g.tenant.id).options(selectinload(Action.owner))
-             .order_by(Action.status.desc(), Action.due_on))
-    if mine:
-        query = query.where(Action.owner_id == current_user.id)
-    if request.args.get("open") != "0":
-        query = query.where(Action.status == ActionStatus.OPEN)
-    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
-    return render_template("improvement/actions.html", page=page, mine=mine, today=today())
+    args = list_args(ActionFilter)
+    return render_template("improvement/actions.html", page=services.actions_page(g.tenant.id, current_user.id, args),
+                           mine=not args["everyone"], today=today())
 
 
 @bp.route("/actions/<int:action_id>/complete", methods=["POST"])
@@ -185,13 +155,12 @@ def complete(action_id: int):
         abort(403)
     try:
         data = CompleteSchema().load(request.form.to_dict())
-        services.complete_action(action, data["note"])
-    except (ValidationError, services.ImprovementRefused) as err:
-        db.session.rollback()
+    except ValidationError as err:
         # the form is a line on the list: each field's message, as a sentence (never the raw dict)
-        for message in (first_errors(err.messages).values() if isinstance(err, ValidationError) else [str(err)]):
+        for message in first_errors(err.messages).values():
             flash(message, "danger")
         return redirect(request.referrer or url_for(".actions")), 303
+    services.complete_action(action, data["note"])  # a refusal: the app-wide handler, back with its message
     db.session.commit()
     flash(_("Action marked done."), "success")
     target = (url_for(".nonconformity", nc_id=action.nonconformity_id) if action.nonconformity_id
@@ -204,12 +173,7 @@ def complete(action_id: int):
 @bp.route("/risks/")
 @requires(Permission.IMPROVEMENT_VIEW)
 def risks():
-    items = db.session.scalars(select(Risk).where(Risk.tenant_id == g.tenant.id, Risk.archived_at.is_(None))
-                               .options(selectinload(Risk.unit), selectinload(Risk.actions))).all()
-    items = sorted(items, key=lambda r: (-r.level, r.id))
-    return render_template("improvement/risks.html", risks=items, today=today())
-
-
+    return render_template("improvement/risks.html", risks=services.risk_register(g.tenant.id), today=today())
 
 
 def _risk_form(risk: Risk | None):
@@ -221,10 +185,7 @@ def _risk_form(risk: Risk | None):
     def on_valid(data):
         if data["unit_id"] is not None and data["unit_id"] not in {u.id for u in units}:
             return {"unit_id": _("Choose a unit from the list.")}
-        target = risk or Risk(tenant_id=g.tenant.id)
-        for key, value in data.items():
-            setattr(target, key, value)
-        db.session.add(target)
+        services.save_risk(g.tenant.id, risk, data)
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for(".risks"))
