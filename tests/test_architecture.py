@@ -3,6 +3,7 @@ included), and ``core`` depends on no domain."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "platform" / "govqms"
@@ -81,3 +82,27 @@ def test_core_depends_on_no_domain():
     """The clock, storage, scoping and web helpers are below every domain (imports inside functions
     counted): a domain moved into ``core`` would tie every package to it."""
     assert graph().get("core", set()) == set()
+
+
+#: what only a service does: build a query, add or delete a record, set fields by name
+SERVICE_ONLY = re.compile(r"\bselect\(|db\.session\.add|db\.session\.delete|\bsetattr\(")
+
+
+def test_views_issue_no_query_and_write_nothing_themselves():
+    """Views are thin (load, check permission, call the service, render): every ``views.py``, the back
+    office's included, leaves queries and writes to its domain's services."""
+    offenders = []
+    for path in sorted(ROOT.rglob("views.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if SERVICE_ONLY.search(line.split("#", 1)[0]):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+def test_the_view_check_finds_what_it_looks_for():
+    """The pattern above is not a pattern that matches nothing."""
+    for line in ("rows = db.session.scalars(select(Unit))", "db.session.add(unit)", "db.session.delete(unit)",
+                 "setattr(unit, key, value)", "db.session.add_all([a, b])"):
+        assert SERVICE_ONLY.search(line), line
+    for line in ("services.select_units(tenant)", "render_template('x.html')", "form_data()"):
+        assert not SERVICE_ONLY.search(line), line

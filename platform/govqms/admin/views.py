@@ -319,7 +319,7 @@ class MergeView(OperatorOnly, BaseView):
                     return redirect(url_for("tenantmerge.index_view"))
             else:
                 preview = services.merge_preview(source, successor, data["merged_on"])
-        return self.render("backoffice/merge_form.html", tenants=services.active_tenants(), form=form,
+        return self.render("backoffice/merge.html", tenants=services.active_tenants(), form=form,
                            errors=errors, preview=preview)
 
 
