@@ -43,6 +43,16 @@ def feeds_of(user, *, tenant: Tenant | None = None, jurisdiction: Jurisdiction |
     return list(db.session.scalars(query.order_by(CalendarFeed.created_at)))
 
 
+def live_feed(user, feed_id: int, *, tenant: Tenant | None = None,
+              jurisdiction: Jurisdiction | None = None) -> CalendarFeed | None:
+    """*user*'s feed *feed_id* of *tenant* (or of *jurisdiction*), not revoked; None otherwise."""
+    query = select(CalendarFeed).where(CalendarFeed.id == feed_id, CalendarFeed.user_id == user.id,
+                                       CalendarFeed.revoked_at.is_(None))
+    if tenant is not None:
+        return db.session.scalar(query.where(CalendarFeed.tenant_id == tenant.id))
+    return db.session.scalar(query.where(CalendarFeed.jurisdiction_id == jurisdiction.id))
+
+
 def revoke(feed: CalendarFeed) -> None:
     feed.revoked_at = feed.revoked_at or utcnow()
     db.session.flush()
@@ -68,13 +78,18 @@ def find_feed(token: str) -> CalendarFeed | None:
     return feed if allowed else None
 
 
+def jurisdiction_tenants(jurisdiction: Jurisdiction) -> list[Tenant]:
+    """The active agencies below *jurisdiction*, by name: whose schedule its timeline shows."""
+    from govqms.tenancy.services import subtree_tenants_query
+
+    return list(db.session.scalars(subtree_tenants_query(jurisdiction).where(Tenant.status == TenantStatus.ACTIVE)
+                                   .order_by(Tenant.name)))
+
+
 def feed_tenants(feed: CalendarFeed) -> list[Tenant]:
     if feed.tenant_id is not None:
         return [db.session.get(Tenant, feed.tenant_id)]
-    from govqms.tenancy.services import subtree_tenants_query
-
-    jurisdiction = db.session.get(Jurisdiction, feed.jurisdiction_id)
-    return list(db.session.scalars(subtree_tenants_query(jurisdiction).where(Tenant.status == TenantStatus.ACTIVE)))
+    return jurisdiction_tenants(db.session.get(Jurisdiction, feed.jurisdiction_id))
 
 
 def event_url(event: Event, tenants: dict[int, Tenant], external: bool = False) -> str | None:

@@ -7,22 +7,20 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from govqms.calendars import schedule, services
 from govqms.calendars.models import CalendarFeed
-from govqms.calendars.schemas import FeedSchema
+from govqms.calendars.schemas import FeedSchema, ScheduleFilter
 from govqms.core.clock import today as current_day
 from govqms.core.forms import confirm_page
-from govqms.core.listing import ListPage
+from govqms.core.listing import ListPage, list_args
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.tenancy import TenantScope, set_scope
-from govqms.core.web import page_number, requires, year_arg
+from govqms.core.web import requires, year_arg
 from govqms.extensions import db
 from govqms.tenancy.blueprints import oversight_blueprint, workspace_blueprint
-from govqms.tenancy.models import KIND_LABELS, Tenant, TenantStatus
-from govqms.tenancy.services import subtree_tenants_query
+from govqms.tenancy.models import KIND_LABELS, Tenant
 
 jurisdiction_schedule = oversight_blueprint("schedule", __name__, "/schedule")
 agency_calendar = workspace_blueprint("calendar", __name__, "/calendar")
@@ -36,13 +34,12 @@ def _year_bounds(year: int) -> tuple[dt.date, dt.date]:
 
 
 def _timeline(tenants: list[Tenant], template: str, **context):
-    year = year_arg()
-    kind = request.args.get("kind") if request.args.get("kind") in schedule.KIND_LABELS else None
-    agency_kind = request.args.get("agency_kind") or None
+    year, args = year_arg(), list_args(ScheduleFilter)
+    kind, agency_kind = args["kind"], args["agency_kind"]
     shown = [t for t in tenants if not agency_kind or t.kind == agency_kind]
     by_id = {t.id: t for t in tenants}
     events = schedule.events([t.id for t in shown], *_year_bounds(year), kinds={kind} if kind else None)
-    page = ListPage(events, page_number(), PER_PAGE)
+    page = ListPage(events, args["page"], PER_PAGE)
     context = {"new_token": None, "feed_errors": {}, **context}
     return render_template(template, page=page, year=year, kind=kind, agency_kind=agency_kind, tenants=by_id,
                            KINDS=schedule.KIND_LABELS, KIND_LABELS=KIND_LABELS,
@@ -51,13 +48,8 @@ def _timeline(tenants: list[Tenant], template: str, **context):
 
 # --- a jurisdiction ------------------------------------------------------------------------------
 
-def _jurisdiction_tenants() -> list[Tenant]:
-    return list(db.session.scalars(subtree_tenants_query(g.jurisdiction)
-                                   .where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)))
-
-
 def _jurisdiction_page(**context):
-    return _timeline(_jurisdiction_tenants(), "calendars/schedule.html", subject=g.jurisdiction,
+    return _timeline(services.jurisdiction_tenants(g.jurisdiction), "calendars/schedule.html", subject=g.jurisdiction,
                      endpoints=("schedule.index", "schedule.create_feed", "schedule.revoke_feed"),
                      feeds=services.feeds_of(current_user, jurisdiction=g.jurisdiction), **context)
 
@@ -78,7 +70,7 @@ def create_feed():
 @jurisdiction_schedule.route("/feeds/<int:feed_id>/revoke", methods=["GET", "POST"])
 @requires(Action.OVERSIGHT_VIEW)
 def revoke_feed(feed_id: int):
-    return _revoke(feed_id, CalendarFeed.jurisdiction_id == g.jurisdiction.id, ".index")
+    return _revoke(services.live_feed(current_user, feed_id, jurisdiction=g.jurisdiction), ".index")
 
 
 # --- an agency -----------------------------------------------------------------------------------
@@ -104,7 +96,7 @@ def create_agency_feed():
 @agency_calendar.route("/feeds/<int:feed_id>/revoke", methods=["GET", "POST"])
 @requires(Action.WORKSPACE_VIEW)
 def revoke_agency_feed(feed_id: int):
-    return _revoke(feed_id, CalendarFeed.tenant_id == g.tenant.id, ".calendar")
+    return _revoke(services.live_feed(current_user, feed_id, tenant=g.tenant), ".calendar")
 
 
 # --- shared --------------------------------------------------------------------------------------
@@ -120,10 +112,8 @@ def _create(make, page):
     return page(new_token=url_for("feeds.ics", token=token, _external=True))
 
 
-def _revoke(feed_id: int, subject, back: str):
-    feed = db.session.scalar(select(CalendarFeed).where(
-        CalendarFeed.id == feed_id, CalendarFeed.user_id == current_user.id, subject,
-        CalendarFeed.revoked_at.is_(None)))
+def _revoke(feed: CalendarFeed | None, back: str):
+    """Revoke *feed*, the user's live feed of this page (None: 404), after a confirmation page."""
     if feed is None:
         abort(404)
     if request.method == "GET":

@@ -62,3 +62,15 @@ def page_number() -> int:
     from govqms.core.listing import list_args
 
     return list_args()["page"]
+
+
+def jurisdiction_record_or_404(model, record_id: int, *options):
+    """The one loader of oversight views: the record of the jurisdiction the request works in (a data
+    call it sent, say). Another jurisdiction's id, or an id no column holds: 404."""
+    if not isinstance(record_id, int) or not 0 < record_id < 2**31:
+        abort(404)
+    found = db.session.scalar(select(model).where(model.id == record_id,
+                                                  model.jurisdiction_id == g.jurisdiction.id).options(*options))
+    if found is None:
+        abort(404)
+    return found

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
+from govqms.core.listing import ListArgs
 from govqms.core.schemas import FormDate, InputSchema, TrimmedString, length
 
 
@@ -24,3 +25,8 @@ class UnitCallSchema(InputSchema):
     deadline = FormDate(required=True)
     unit_ids = fields.List(fields.Integer(), required=True,
                            validate=validate.Length(min=1, error=_l("Choose at least one unit.")))
+
+
+class RequestFilter(ListArgs):
+    """The lists of requests (data calls sent, data calls received, requests to units): latest first,
+    a page at a time; no filter of their own yet."""

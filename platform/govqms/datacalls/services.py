@@ -6,26 +6,73 @@ import datetime as dt
 from sqlalchemy import select
 
 from govqms.core.clock import today
+from govqms.core.listing import page_of
 from govqms.core.storage import PLATFORM_FILES, get_storage
 from govqms.core.tenancy import writing_for
 from govqms.core.uploads import CheckedFile
 from govqms.datacalls.models import DataCall, DataCallReply, UnitCall, UnitCallReply
 from govqms.extensions import db
 from govqms.notifications import events
-from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus
+from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus, Unit
 from govqms.tenancy.services import subtree_tenants_query
+
+#: Requests on a page of the lists of data calls and of requests to units.
+PER_PAGE = 30
+
+
+def _active_below(jurisdiction: Jurisdiction):
+    return subtree_tenants_query(jurisdiction).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)
+
+
+def agencies_in_reach(jurisdiction: Jurisdiction) -> list[Tenant]:
+    """The active agencies below *jurisdiction*, by name: whom a data call may be sent to."""
+    return list(db.session.scalars(_active_below(jurisdiction)))
 
 
 def recipients_in_reach(jurisdiction: Jurisdiction, tenant_ids: list[int]) -> list[Tenant]:
     """The chosen agencies that are active and below *jurisdiction*; others are dropped."""
-    return list(db.session.scalars(subtree_tenants_query(jurisdiction).where(
-        Tenant.status == TenantStatus.ACTIVE, Tenant.id.in_(tenant_ids or [0])).order_by(Tenant.name)))
+    return list(db.session.scalars(_active_below(jurisdiction).where(Tenant.id.in_(tenant_ids or [0]))))
+
+
+def calls_page(jurisdiction: Jurisdiction, args: dict):
+    """The data calls *jurisdiction* sent and did not withdraw, latest first: a page."""
+    query = select(DataCall).where(DataCall.jurisdiction_id == jurisdiction.id, DataCall.archived_at.is_(None))
+    return page_of(query, args, per_page=PER_PAGE, orderings={"sent": (DataCall.sent_on.desc(), DataCall.id.desc())})
+
+
+def received_page(tenant_id: int, args: dict):
+    """The agency's replies to data calls not withdrawn, latest deadline first: a page of
+    :class:`DataCallReply` (their calls by :func:`calls_of`)."""
+    query = (select(DataCallReply).join(DataCall, DataCall.id == DataCallReply.call_id)
+             .where(DataCallReply.tenant_id == tenant_id, DataCall.archived_at.is_(None)))
+    return page_of(query, args, per_page=PER_PAGE,
+                   orderings={"deadline": (DataCall.deadline.desc(), DataCall.id.desc())})
+
+
+def calls_of(slots: list[DataCallReply]) -> dict[int, DataCall]:
+    """The data calls *slots* answer, by id (one query)."""
+    return {call.id: call for call in db.session.scalars(select(DataCall).where(
+        DataCall.id.in_([slot.call_id for slot in slots] or [0])))}
+
+
+def call_of(slot: DataCallReply) -> DataCall:
+    """The data call an agency's reply answers (a call is the jurisdiction's, outside any agency's scope)."""
+    return db.session.get(DataCall, slot.call_id)
+
+
+def reply_to(call: DataCall | UnitCall, reply_id: int) -> DataCallReply | UnitCallReply | None:
+    """The reply *reply_id* to *call* (an agency's to a data call, a unit's to a request to units);
+    None when it answers another request."""
+    model = DataCallReply if isinstance(call, DataCall) else UnitCallReply
+    return db.session.scalar(select(model).where(model.id == reply_id, model.call_id == call.id))
 
 
 def send(jurisdiction: Jurisdiction, *, title: str, request: str, deadline: dt.date, tenants: list[Tenant],
-         user_id: int | None, template: CheckedFile | None = None) -> DataCall:
+         user_id: int | None, template: CheckedFile | None = None, on: dt.date | None = None) -> DataCall:
+    """Send a data call to *tenants*, each with its empty reply; sent today unless *on* (the demo's
+    history) says otherwise."""
     call = DataCall(jurisdiction_id=jurisdiction.id, title=title, request=request, deadline=deadline,
-                    sent_on=today(), created_by_id=user_id)
+                    sent_on=on or today(), created_by_id=user_id)
     if template is not None:
         call.template_key, call.template_name = get_storage().put(PLATFORM_FILES, template.data), template.filename
     db.session.add(call)
@@ -41,15 +88,17 @@ def send(jurisdiction: Jurisdiction, *, title: str, request: str, deadline: dt.d
     return call
 
 
-def reply(slot: DataCallReply, *, note: str, files: list[CheckedFile], user_id: int | None) -> DataCallReply:
-    """Submit (or complete) the agency's reply. The first submission's date decides on time or
-    late; later corrections are counted and logged, the date stays."""
+def reply(slot: DataCallReply, *, note: str, files: list[CheckedFile], user_id: int | None,
+          on: dt.date | None = None) -> DataCallReply:
+    """Submit (or complete) the agency's reply, today unless *on* (the demo's history) says otherwise.
+    The first submission's date decides on time or late; later corrections are counted and logged,
+    the date stays."""
     stored = [{"key": get_storage().put(slot.tenant_id, f.data), "name": f.filename, "size": f.size} for f in files]
     slot.note = note
     slot.files = [*slot.files, *stored]
     first = slot.submitted_on is None
     if first:
-        slot.submitted_on, slot.submitted_by_id = today(), user_id
+        slot.submitted_on, slot.submitted_by_id = on or today(), user_id
     else:
         slot.revisions += 1
     db.session.flush()
@@ -81,8 +130,6 @@ def tallies(call_model, reply_model, call_ids: list[int], on: dt.date) -> dict[i
 def send_to_units(tenant_id: int, *, title: str, request: str, deadline: dt.date, unit_ids: list[int],
                   user_id: int | None, template: CheckedFile | None = None) -> UnitCall:
     """Units are the agency's own (the scope and the composite references make sure of it)."""
-    from govqms.tenancy.models import Unit
-
     units = list(db.session.scalars(select(Unit).where(Unit.tenant_id == tenant_id, Unit.id.in_(unit_ids or [0]),
                                                        Unit.archived_at.is_(None))))
     call = UnitCall(tenant_id=tenant_id, title=title, request=request, deadline=deadline, sent_on=today(),
@@ -107,3 +154,16 @@ def may_answer_for_unit(access, user_id: int, tenant_id: int, unit_id: int) -> b
         return False
     return db.session.scalar(select(StaffProfile.unit_id).where(
         StaffProfile.tenant_id == tenant_id, StaffProfile.user_id == user_id)) == unit_id
+
+
+def unit_calls_page(tenant_id: int, args: dict):
+    """The agency's requests to its units not withdrawn, latest first: a page."""
+    query = select(UnitCall).where(UnitCall.tenant_id == tenant_id, UnitCall.archived_at.is_(None))
+    return page_of(query, args, per_page=PER_PAGE, orderings={"sent": (UnitCall.sent_on.desc(), UnitCall.id.desc())})
+
+
+def unit_replies_of(call: UnitCall) -> list[tuple[UnitCallReply, Unit]]:
+    """Each unit's reply to *call*, with its unit, by unit code."""
+    return list(db.session.execute(select(UnitCallReply, Unit).join(
+        Unit, (Unit.id == UnitCallReply.unit_id) & (Unit.tenant_id == UnitCallReply.tenant_id))
+        .where(UnitCallReply.call_id == call.id, UnitCallReply.tenant_id == call.tenant_id).order_by(Unit.code)))

@@ -7,26 +7,26 @@ from flask import abort, flash, g, redirect, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from govqms.core.clock import today
 from govqms.core.forms import form_data
+from govqms.core.listing import list_args
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
-from govqms.core.web import page_number, requires
+from govqms.core.web import jurisdiction_record_or_404, record_or_404, requires
 from govqms.datacalls import (
     schedule as _schedule,  # noqa: F401  (registers the timeline source)
     services,
 )
 from govqms.datacalls.models import STATE_LABELS, DataCall, DataCallReply, UnitCall, UnitCallReply
-from govqms.datacalls.schemas import DataCallSchema, ReplySchema, UnitCallSchema
+from govqms.datacalls.schemas import DataCallSchema, ReplySchema, RequestFilter, UnitCallSchema
 from govqms.extensions import db
 from govqms.notifications.services import deliver_soon
 from govqms.tenancy.blueprints import oversight_blueprint, workspace_blueprint
-from govqms.tenancy.models import KIND_LABELS, Tenant, TenantStatus, Unit
-from govqms.tenancy.services import active_units, subtree_tenants_query
+from govqms.tenancy.models import KIND_LABELS
+from govqms.tenancy.services import active_units
 
 bp = oversight_blueprint("data_calls", __name__, "/data-calls")
 agency = workspace_blueprint("agency_data_calls", __name__, "/data-calls")
@@ -71,10 +71,7 @@ def _save_reply(slot) -> None:
 @bp.route("/")
 @requires(Action.OVERSIGHT_VIEW)
 def index():
-    page = db.paginate(select(DataCall).where(DataCall.jurisdiction_id == g.jurisdiction.id,
-                                              DataCall.archived_at.is_(None))
-                       .order_by(DataCall.sent_on.desc(), DataCall.id.desc()),
-                       page=page_number(), per_page=30, error_out=False)
+    page = services.calls_page(g.jurisdiction, list_args(RequestFilter))
     return render_template("datacalls/index.html", page=page, today=today(),
                            tallies=services.tallies(DataCall, DataCallReply, [c.id for c in page.items], today()),
                            can_send=g.access.can(Action.DATA_CALLS_SEND))
@@ -83,8 +80,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Action.DATA_CALLS_SEND)
 def new():
-    agencies = list(db.session.scalars(subtree_tenants_query(g.jurisdiction).where(
-        Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)))
+    agencies = services.agencies_in_reach(g.jurisdiction)
     form, errors = {"tenant_ids": [str(t.id) for t in agencies]}, {}
     if request.method == "POST":
         form = form_data(("tenant_ids",))
@@ -106,18 +102,10 @@ def new():
                            KIND_LABELS=KIND_LABELS), (422 if errors else 200)
 
 
-def _call_or_404(call_id: int) -> DataCall:
-    call = db.session.scalar(select(DataCall).where(DataCall.id == call_id,
-                                                    DataCall.jurisdiction_id == g.jurisdiction.id))
-    if call is None:
-        abort(404)
-    return call
-
-
 @bp.route("/<int:call_id>/")
 @requires(Action.OVERSIGHT_VIEW)
 def detail(call_id: int):
-    call = _call_or_404(call_id)
+    call = jurisdiction_record_or_404(DataCall, call_id)
     return render_template("datacalls/detail.html", call=call, replies=services.replies_of(call), today=today(),
                            STATE_LABELS=STATE_LABELS)
 
@@ -125,16 +113,15 @@ def detail(call_id: int):
 @bp.route("/<int:call_id>/template")
 @requires(Action.OVERSIGHT_VIEW)
 def template(call_id: int):
-    call = _call_or_404(call_id)
+    call = jurisdiction_record_or_404(DataCall, call_id)
     return _download(call.template_key, call.template_name)
 
 
 @bp.route("/<int:call_id>/replies/<int:reply_id>/files/<int:index>")
 @requires(Action.OVERSIGHT_VIEW)
 def reply_file(call_id: int, reply_id: int, index: int):
-    call = _call_or_404(call_id)
-    slot = db.session.scalar(select(DataCallReply).where(DataCallReply.id == reply_id,
-                                                         DataCallReply.call_id == call.id))
+    call = jurisdiction_record_or_404(DataCall, call_id)
+    slot = services.reply_to(call, reply_id)
     if slot is None or not 0 <= index < len(slot.files):
         abort(404)
     return _download(slot.files[index]["key"], slot.files[index]["name"])
@@ -145,28 +132,16 @@ def reply_file(call_id: int, reply_id: int, index: int):
 @agency.route("/")
 @requires(Action.IMPROVEMENT_VIEW)
 def index_for_agency():
-    page = db.paginate(select(DataCallReply).join(DataCall, DataCall.id == DataCallReply.call_id)
-                       .where(DataCallReply.tenant_id == g.tenant.id, DataCall.archived_at.is_(None))
-                       .order_by(DataCall.deadline.desc(), DataCall.id.desc()),
-                       page=page_number(), per_page=30, error_out=False)
-    calls = {c.id: c for c in db.session.scalars(select(DataCall).where(
-        DataCall.id.in_([slot.call_id for slot in page.items] or [0])))}
-    return render_template("datacalls/agency_index.html", page=page, calls=calls, today=today(),
-                           STATE_LABELS=STATE_LABELS)
-
-
-def _slot_or_404(reply_id: int) -> tuple[DataCallReply, DataCall]:
-    row = db.session.execute(select(DataCallReply, DataCall).join(DataCall, DataCall.id == DataCallReply.call_id)
-                             .where(DataCallReply.id == reply_id, DataCallReply.tenant_id == g.tenant.id)).first()
-    if row is None:
-        abort(404)
-    return row
+    page = services.received_page(g.tenant.id, list_args(RequestFilter))
+    return render_template("datacalls/agency_index.html", page=page, calls=services.calls_of(page.items),
+                           today=today(), STATE_LABELS=STATE_LABELS)
 
 
 @agency.route("/<int:reply_id>/", methods=["GET", "POST"])
 @requires(Action.IMPROVEMENT_VIEW)
 def answer(reply_id: int):
-    slot, call = _slot_or_404(reply_id)
+    slot = record_or_404(DataCallReply, reply_id)
+    call = services.call_of(slot)
     errors: dict[str, str] = {}
     if request.method == "POST":
         if not g.access.can(Action.DATA_CALLS_REPLY):
@@ -186,14 +161,14 @@ def answer(reply_id: int):
 @agency.route("/<int:reply_id>/template")
 @requires(Action.IMPROVEMENT_VIEW)
 def agency_template(reply_id: int):
-    _slot, call = _slot_or_404(reply_id)
+    call = services.call_of(record_or_404(DataCallReply, reply_id))
     return _download(call.template_key, call.template_name)
 
 
 @agency.route("/<int:reply_id>/files/<int:index>")
 @requires(Action.IMPROVEMENT_VIEW)
 def agency_file(reply_id: int, index: int):
-    slot, _call = _slot_or_404(reply_id)
+    slot = record_or_404(DataCallReply, reply_id)
     if not 0 <= index < len(slot.files):
         abort(404)
     return _download(slot.files[index]["key"], slot.files[index]["name"])
@@ -208,9 +183,7 @@ blueprints.append(units_bp)
 @units_bp.route("/")
 @requires(Action.IMPROVEMENT_VIEW)
 def unit_index():
-    page = db.paginate(select(UnitCall).where(UnitCall.tenant_id == g.tenant.id, UnitCall.archived_at.is_(None))
-                       .order_by(UnitCall.sent_on.desc(), UnitCall.id.desc()),
-                       page=page_number(), per_page=30, error_out=False)
+    page = services.unit_calls_page(g.tenant.id, list_args(RequestFilter))
     tallies = services.tallies(UnitCall, UnitCallReply, [c.id for c in page.items], today())
     return render_template("datacalls/unit_index.html", page=page, tallies=tallies, today=today(),
                            can_send=g.access.can(Action.UNIT_CALLS_SEND))
@@ -238,44 +211,28 @@ def unit_new():
     return render_template("datacalls/unit_new.html", units=units, form=form, errors=errors), (422 if errors else 200)
 
 
-def _unit_call_or_404(unit_call_id: int) -> UnitCall:
-    call = db.session.scalar(select(UnitCall).where(UnitCall.id == unit_call_id, UnitCall.tenant_id == g.tenant.id))
-    if call is None:
-        abort(404)
-    return call
-
-
 @units_bp.route("/<int:unit_call_id>/")
 @requires(Action.IMPROVEMENT_VIEW)
 def unit_detail(unit_call_id: int):
-    call = _unit_call_or_404(unit_call_id)
-    replies = list(db.session.execute(select(UnitCallReply, Unit).join(
-        Unit, (Unit.id == UnitCallReply.unit_id) & (Unit.tenant_id == UnitCallReply.tenant_id))
-        .where(UnitCallReply.call_id == call.id, UnitCallReply.tenant_id == g.tenant.id).order_by(Unit.code)))
-    return render_template("datacalls/unit_detail.html", call=call, replies=replies, today=today(),
-                           STATE_LABELS=STATE_LABELS)
+    call = record_or_404(UnitCall, unit_call_id)
+    return render_template("datacalls/unit_detail.html", call=call, replies=services.unit_replies_of(call),
+                           today=today(), STATE_LABELS=STATE_LABELS)
 
 
 @units_bp.route("/<int:unit_call_id>/template")
 @requires(Action.IMPROVEMENT_VIEW)
 def unit_template(unit_call_id: int):
-    call = _unit_call_or_404(unit_call_id)
+    call = record_or_404(UnitCall, unit_call_id)
     return _download(call.template_key, call.template_name)
-
-
-def _unit_reply_or_404(unit_call_id: int, unit_reply_id: int) -> tuple[UnitCall, UnitCallReply]:
-    call = _unit_call_or_404(unit_call_id)
-    slot = db.session.scalar(select(UnitCallReply).where(UnitCallReply.id == unit_reply_id,
-                                                         UnitCallReply.call_id == call.id))
-    if slot is None:
-        abort(404)
-    return call, slot
 
 
 @units_bp.route("/<int:unit_call_id>/replies/<int:unit_reply_id>", methods=["POST"])
 @requires(Action.IMPROVEMENT_VIEW)
 def unit_answer(unit_call_id: int, unit_reply_id: int):
-    call, slot = _unit_reply_or_404(unit_call_id, unit_reply_id)
+    call = record_or_404(UnitCall, unit_call_id)
+    slot = services.reply_to(call, unit_reply_id)
+    if slot is None:
+        abort(404)
     if not services.may_answer_for_unit(g.access, current_user.id, g.tenant.id, slot.unit_id):
         abort(403)
     try:
@@ -290,7 +247,7 @@ def unit_answer(unit_call_id: int, unit_reply_id: int):
 @units_bp.route("/<int:unit_call_id>/replies/<int:unit_reply_id>/files/<int:index>")
 @requires(Action.IMPROVEMENT_VIEW)
 def unit_file(unit_call_id: int, unit_reply_id: int, index: int):
-    _call, slot = _unit_reply_or_404(unit_call_id, unit_reply_id)
-    if not 0 <= index < len(slot.files):
+    slot = services.reply_to(record_or_404(UnitCall, unit_call_id), unit_reply_id)
+    if slot is None or not 0 <= index < len(slot.files):
         abort(404)
     return _download(slot.files[index]["key"], slot.files[index]["name"])

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from govqms.core import activity
@@ -42,15 +42,50 @@ def create_plan(jurisdiction: Jurisdiction, year: int) -> InspectionPlan:
     return plan
 
 
+def approve_plan(plan: InspectionPlan, *, decision_number: str, approved_on: dt.date | None) -> InspectionPlan:
+    """The decision that approves the plan (its number and date)."""
+    plan.decision_number, plan.approved_on = decision_number, approved_on
+    db.session.flush()
+    return plan
+
+
+def plan_size(plan: InspectionPlan) -> int:
+    """How many agencies the plan lists."""
+    return db.session.scalar(select(func.count()).select_from(Inspection).where(Inspection.plan_id == plan.id))
+
+
+def missing_from_plan(plan: InspectionPlan, jurisdiction: Jurisdiction) -> list[Tenant]:
+    """The active agencies below *jurisdiction* the plan does not list yet (established since it was
+    made, say), by name."""
+    in_plan = select(Inspection.tenant_id).where(Inspection.plan_id == plan.id)
+    return list(db.session.scalars(subtree_tenants_query(jurisdiction).where(
+        Tenant.status == TenantStatus.ACTIVE, Tenant.id.not_in(in_plan)).order_by(Tenant.name)))
+
+
 def add_missing_agencies(plan: InspectionPlan, jurisdiction: Jurisdiction) -> int:
-    present = set(db.session.scalars(select(Inspection.tenant_id).where(Inspection.plan_id == plan.id)))
-    missing = [t for t in db.session.scalars(subtree_tenants_query(jurisdiction).where(
-        Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)) if t.id not in present]
+    missing = missing_from_plan(plan, jurisdiction)
     for tenant in missing:
         with writing_for(tenant.id, db.session):
             db.session.add(Inspection(tenant_id=tenant.id, plan_id=plan.id, form=InspectionForm.PAPER))
             db.session.flush()
     return len(missing)
+
+
+def inspection_in_reach(jurisdiction: Jurisdiction, inspection_id: int
+                        ) -> tuple[Inspection, Tenant, InspectionPlan] | None:
+    """An inspection of one of *jurisdiction*'s plans, with its agency and its plan; None for an
+    inspection of another jurisdiction's plan (even of an agency below this one)."""
+    return db.session.execute(
+        select(Inspection, Tenant, InspectionPlan).join(Tenant, Tenant.id == Inspection.tenant_id)
+        .join(InspectionPlan, InspectionPlan.id == Inspection.plan_id)
+        .where(Inspection.id == inspection_id, InspectionPlan.jurisdiction_id == jurisdiction.id)).first()
+
+
+def inspections_of(tenant_id: int) -> list[tuple[Inspection, InspectionPlan]]:
+    """The agency's inspections with their plans, latest year first."""
+    return list(db.session.execute(
+        select(Inspection, InspectionPlan).join(InspectionPlan, InspectionPlan.id == Inspection.plan_id)
+        .where(Inspection.tenant_id == tenant_id).order_by(InspectionPlan.year.desc())))
 
 
 def not_yet_recorded(inspection: Inspection, on: dt.date) -> bool:
@@ -129,6 +164,14 @@ def update(inspection: Inspection, **values) -> Inspection:
             setattr(inspection, key, value)
         db.session.flush()
     return inspection
+
+
+def replan(inspection: Inspection, **values) -> Inspection:
+    """Change how the inspection is planned (its form, unit, dates, cost, decision): only before
+    its minutes are signed."""
+    if inspection.status != InspectionStatus.PLANNED:
+        raise ImprovementRefused(_("the minutes are signed; the plan of this inspection is fixed"))
+    return update(inspection, **values)
 
 
 def sign_minutes(inspection: Inspection, *, minutes_on: dt.date, findings: list[dict]) -> Inspection:

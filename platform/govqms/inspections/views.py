@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import func, select
 
 from govqms.core.clock import today
 from govqms.core.permissions import Action
@@ -17,11 +16,10 @@ from govqms.inspections import (
     services,
 )
 from govqms.inspections.checklist import ART36, ART36_KEYS, RESULTS
-from govqms.inspections.models import FORM_LABELS, STATUS_LABELS, Inspection, InspectionPlan, InspectionStatus
+from govqms.inspections.models import FORM_LABELS, STATUS_LABELS, Inspection, InspectionPlan
 from govqms.inspections.schemas import MinutesSchema, PlanningSchema, PlanSchema, ReportSchema, parse_findings
 from govqms.tenancy.blueprints import oversight_blueprint, workspace_blueprint
-from govqms.tenancy.models import Tenant, TenantStatus
-from govqms.tenancy.services import subtree_tenants_query
+from govqms.tenancy.models import Tenant
 
 bp = oversight_blueprint("inspections", __name__, "/inspections")
 agency = workspace_blueprint("agency_inspections", __name__, "/inspections")
@@ -35,11 +33,7 @@ def index():
     year = year_arg()
     plan = services.plan_for(g.jurisdiction, year)
     lines = services.plan_lines(plan, today()) if plan else []
-    missing = 0
-    if plan:
-        active = set(db.session.scalars(subtree_tenants_query(g.jurisdiction).where(
-            Tenant.status == TenantStatus.ACTIVE).with_only_columns(Tenant.id)))
-        missing = len(active - {line.tenant.id for line in lines})
+    missing = len(services.missing_from_plan(plan, g.jurisdiction)) if plan else 0
     on_site, total, enough = services.on_site_share([line.inspection for line in lines])
     return render_template("inspections/plan.html", year=year, plan=plan, lines=lines, missing=missing,
                            on_site=on_site, total=total, enough=enough,
@@ -58,9 +52,7 @@ def plan():
         created = services.create_plan(g.jurisdiction, year)
         db.session.commit()
         flash(_("The %(year)s plan lists %(n)s agencies, each on paper: choose which are inspected on site.",
-                year=year, n=db.session.scalar(select(func.count()).select_from(Inspection)
-                                                .where(Inspection.plan_id == created.id))),
-              "success")
+                year=year, n=services.plan_size(created)), "success")
     elif step == "add_missing" and existing is not None:
         added = services.add_missing_agencies(existing, g.jurisdiction)
         db.session.commit()
@@ -72,7 +64,7 @@ def plan():
             for message in first_errors(error.messages).values():
                 flash(message, "danger")
             return redirect(url_for(".index", year=year))
-        existing.decision_number, existing.approved_on = data["decision_number"], data["approved_on"]
+        services.approve_plan(existing, decision_number=data["decision_number"], approved_on=data["approved_on"])
         db.session.commit()
         flash(_("Plan saved."), "success")
     else:
@@ -80,20 +72,13 @@ def plan():
     return redirect(url_for(".index", year=year))
 
 
-def _inspection_or_404(inspection_id: int) -> tuple[Inspection, Tenant, InspectionPlan]:
-    row = db.session.execute(
-        select(Inspection, Tenant, InspectionPlan).join(Tenant, Tenant.id == Inspection.tenant_id)
-        .join(InspectionPlan, InspectionPlan.id == Inspection.plan_id)
-        .where(Inspection.id == inspection_id, InspectionPlan.jurisdiction_id == g.jurisdiction.id)).first()
-    if row is None:
-        abort(404)
-    return row
-
-
 @bp.route("/<int:inspection_id>/", methods=["GET", "POST"])
 @requires(Action.OVERSIGHT_VIEW)
 def detail(inspection_id: int):
-    inspection, tenant, plan_ = _inspection_or_404(inspection_id)
+    found = services.inspection_in_reach(g.jurisdiction, inspection_id)
+    if found is None:
+        abort(404)
+    inspection, tenant, plan_ = found
     errors: dict[str, str] = {}
     step = request.form.get("step")
     status = 200
@@ -129,7 +114,10 @@ def _detail_page(inspection: Inspection, tenant: Tenant, plan_: InspectionPlan, 
 def drop(inspection_id: int):
     """Take a merged agency's never-held inspection out of the plan: GET asks, POST with the
     confirmation does it."""
-    inspection, tenant, plan_ = _inspection_or_404(inspection_id)
+    found = services.inspection_in_reach(g.jurisdiction, inspection_id)
+    if found is None:
+        abort(404)
+    inspection, tenant, plan_ = found
     refusal = services.drop_refusal(inspection, tenant, plan_)
     if refusal is None and request.method == "POST" and request.form.get("confirm") == "1":
         try:
@@ -153,9 +141,7 @@ def drop(inspection_id: int):
 
 def _apply(step: str | None, inspection: Inspection) -> None:
     if step == "planning":
-        if inspection.status != InspectionStatus.PLANNED:
-            raise ImprovementRefused(_("the minutes are signed; the plan of this inspection is fixed"))
-        services.update(inspection, **PlanningSchema().load(request.form))
+        services.replan(inspection, **PlanningSchema().load(request.form))
     elif step == "minutes":
         data = MinutesSchema().load(request.form)
         checklist = {key: {"result": request.form.get(f"check-{key}", ""), "note": request.form.get(f"note-{key}", "")
@@ -177,9 +163,7 @@ def _apply(step: str | None, inspection: Inspection) -> None:
 @agency.route("/")
 @requires(Action.IMPROVEMENT_VIEW)
 def index_for_agency():
-    rows = list(db.session.execute(
-        select(Inspection, InspectionPlan).join(InspectionPlan, InspectionPlan.id == Inspection.plan_id)
-        .where(Inspection.tenant_id == g.tenant.id).order_by(InspectionPlan.year.desc())))
+    rows = services.inspections_of(g.tenant.id)
     day = today()
     return render_template("inspections/agency.html", rows=rows,
                            not_yet_recorded={i.id for i, _plan in rows if services.not_yet_recorded(i, day)},
