@@ -49,7 +49,6 @@ def test_compiled_catalogue_is_current():
 VIETNAMESE = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
 #: Python files whose Vietnamese strings are data, not interface text.
 DATA_STRINGS = {
-    "demo.py": "the demo operator's name",
     "i18n.py": "each language's own name",
     "procedures/columns.py": "column headers accepted in imported files",
     "performance/columns.py": "column headers accepted in imported files",

@@ -138,6 +138,14 @@ def create_review(tenant_id: int, *, year: int, meeting_on: dt.date, chair: str,
     return review
 
 
+def save_notes(review: ManagementReview, notes: dict[str, str], conclusion: str) -> ManagementReview:
+    """The minutes: a note per section of the inputs (others dropped), and the conclusion."""
+    review.notes = {section: (notes.get(section) or "").strip()[:5000] for section in SECTIONS}
+    review.conclusion = conclusion
+    db.session.flush()
+    return review
+
+
 def recompile(review: ManagementReview) -> ManagementReview:
     review.inputs = compile_inputs(review.tenant_id, review.year, review.meeting_on)
     review.inputs_compiled_on = today()

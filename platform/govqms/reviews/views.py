@@ -77,8 +77,8 @@ def notes(review_id: int):
         data = NotesSchema().load(request.form.to_dict())
     except ValidationError as err:
         return _page(review, first_errors(err.messages), request.form.to_dict(), 400)
-    review.notes = {section: request.form.get(f"note-{section}", "").strip()[:5000] for section in services.SECTIONS}
-    review.conclusion = data["conclusion"]
+    services.save_notes(review, {section: request.form.get(f"note-{section}", "") for section in services.SECTIONS},
+                        data["conclusion"])
     db.session.commit()
     flash(_("Notes saved."), "success")
     return redirect(url_for(".detail", review_id=review_id))
