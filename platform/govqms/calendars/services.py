@@ -15,7 +15,7 @@ from govqms.calendars.schedule import KIND_LABELS, Event
 from govqms.core.db import utcnow
 from govqms.core.permissions import Action
 from govqms.extensions import db
-from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus
+from govqms.tenancy.models import Jurisdiction, Tenant
 
 
 def _hash(token: str) -> str:
@@ -80,10 +80,9 @@ def find_feed(token: str) -> CalendarFeed | None:
 
 def jurisdiction_tenants(jurisdiction: Jurisdiction) -> list[Tenant]:
     """The active agencies below *jurisdiction*, by name: whose schedule its timeline shows."""
-    from govqms.tenancy.services import subtree_tenants_query
+    from govqms.tenancy.services import active_below
 
-    return list(db.session.scalars(subtree_tenants_query(jurisdiction).where(Tenant.status == TenantStatus.ACTIVE)
-                                   .order_by(Tenant.name)))
+    return active_below(jurisdiction)
 
 
 def feed_tenants(feed: CalendarFeed) -> list[Tenant]:

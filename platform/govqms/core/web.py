@@ -57,13 +57,6 @@ def year_arg(source=None) -> int:
     return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else today().year
 
 
-def page_number() -> int:
-    """The ``page`` asked for (see :mod:`govqms.core.listing`)."""
-    from govqms.core.listing import list_args
-
-    return list_args()["page"]
-
-
 def jurisdiction_record_or_404(model, record_id: int, *options):
     """The one loader of oversight views: the record of the jurisdiction the request works in (a data
     call it sent, say). Another jurisdiction's id, or an id no column holds: 404."""

@@ -13,25 +13,21 @@ from govqms.core.uploads import CheckedFile
 from govqms.datacalls.models import DataCall, DataCallReply, UnitCall, UnitCallReply
 from govqms.extensions import db
 from govqms.notifications import events
-from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus, Unit
-from govqms.tenancy.services import subtree_tenants_query
+from govqms.tenancy.models import Jurisdiction, Tenant, Unit
+from govqms.tenancy.services import active_below_query
 
 #: Requests on a page of the lists of data calls and of requests to units.
 PER_PAGE = 30
 
 
-def _active_below(jurisdiction: Jurisdiction):
-    return subtree_tenants_query(jurisdiction).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)
-
-
 def agencies_in_reach(jurisdiction: Jurisdiction) -> list[Tenant]:
     """The active agencies below *jurisdiction*, by name: whom a data call may be sent to."""
-    return list(db.session.scalars(_active_below(jurisdiction)))
+    return list(db.session.scalars(active_below_query(jurisdiction)))
 
 
 def recipients_in_reach(jurisdiction: Jurisdiction, tenant_ids: list[int]) -> list[Tenant]:
     """The chosen agencies that are active and below *jurisdiction*; others are dropped."""
-    return list(db.session.scalars(_active_below(jurisdiction).where(Tenant.id.in_(tenant_ids or [0]))))
+    return list(db.session.scalars(active_below_query(jurisdiction).where(Tenant.id.in_(tenant_ids or [0]))))
 
 
 def calls_page(jurisdiction: Jurisdiction, args: dict):

@@ -77,6 +77,18 @@ def code_taken(tenant_id: int, code: str, except_id: int | None = None) -> bool:
     return db.session.scalar(query) > 0
 
 
+def form_problems(tenant_id: int, data: dict, document: Document | None = None) -> dict[str, str]:
+    """What the register's rules refuse in a document's form (loaded by ``DocumentSchema``), by field:
+    an owner unit not one of the agency's active units, a code another document uses."""
+    from govqms.tenancy.services import active_units
+
+    if data["owner_unit_id"] is not None and data["owner_unit_id"] not in {u.id for u in active_units(tenant_id)}:
+        return {"owner_unit_id": str(_l("Choose a unit from the list."))}
+    if code_taken(tenant_id, data["code"], except_id=document.id if document else None):
+        return {"code": str(_l("Another document already uses this code."))}
+    return {}
+
+
 def create_document(tenant_id: int, *, code: str, title: str, kind: str, owner_unit_id: int | None,
                     review_interval_months: int, drafter_id: int | None) -> Document:
     """A new document with its first revision as a draft."""

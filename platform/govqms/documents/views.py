@@ -107,12 +107,8 @@ def _document_form(document: Document | None):
         except ValidationError as err:
             errors = first_errors(err.messages)
         else:
-            unit_ids = {u.id for u in _units()}
-            if data["owner_unit_id"] is not None and data["owner_unit_id"] not in unit_ids:
-                errors = {"owner_unit_id": _("Choose a unit from the list.")}
-            elif services.code_taken(g.tenant.id, data["code"], except_id=document.id if document else None):
-                errors = {"code": _("Another document already uses this code.")}
-            else:
+            errors = services.form_problems(g.tenant.id, data, document)
+            if not errors:
                 if document is None:
                     document = services.create_document(g.tenant.id, drafter_id=current_user.id, **data)
                     flash(_("Document %(code)s created with a first draft.", code=data["code"]), "success")

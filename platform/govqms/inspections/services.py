@@ -24,7 +24,7 @@ from govqms.inspections.models import (
     InspectionStatus,
 )
 from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus
-from govqms.tenancy.services import subtree_tenants_query
+from govqms.tenancy.services import active_below_query
 
 
 def plan_for(jurisdiction: Jurisdiction, year: int) -> InspectionPlan | None:
@@ -58,8 +58,7 @@ def missing_from_plan(plan: InspectionPlan, jurisdiction: Jurisdiction) -> list[
     """The active agencies below *jurisdiction* the plan does not list yet (established since it was
     made, say), by name."""
     in_plan = select(Inspection.tenant_id).where(Inspection.plan_id == plan.id)
-    return list(db.session.scalars(subtree_tenants_query(jurisdiction).where(
-        Tenant.status == TenantStatus.ACTIVE, Tenant.id.not_in(in_plan)).order_by(Tenant.name)))
+    return list(db.session.scalars(active_below_query(jurisdiction).where(Tenant.id.not_in(in_plan))))
 
 
 def add_missing_agencies(plan: InspectionPlan, jurisdiction: Jurisdiction) -> int:

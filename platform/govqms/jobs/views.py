@@ -12,10 +12,8 @@ bp = Blueprint("jobs", __name__, url_prefix="/jobs", template_folder="templates"
 
 
 def _job_or_404(job_id: str):
-    job = visible_job(job_id, current_user)
-    if job is None:
-        abort(404)
-    return job
+    """The job if the user may see it (theirs, or their agency's or jurisdiction's): otherwise 404."""
+    return visible_job(job_id, current_user) or abort(404)
 
 
 @bp.route("/<job_id>")

@@ -1,6 +1,7 @@
 """The records catalogue: listing and keeping its entries."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +27,16 @@ def entries_page(tenant_id: int, args: dict):
 def documents_of(tenant_id: int) -> list[Document]:
     """The documents a record may belong to, by code."""
     return list(db.session.scalars(select(Document).where(Document.tenant_id == tenant_id).order_by(Document.code)))
+
+
+def form_problems(data: dict, documents: list, units: list) -> dict[str, str]:
+    """What the catalogue refuses in an entry's form (loaded by ``RecordEntrySchema``), by field: a
+    document or keeper unit not among the choices the form offered (the agency's)."""
+    if data["document_id"] is not None and data["document_id"] not in {d.id for d in documents}:
+        return {"document_id": str(_l("Choose a document from the list."))}
+    if data["keeper_unit_id"] is not None and data["keeper_unit_id"] not in {u.id for u in units}:
+        return {"keeper_unit_id": str(_l("Choose a unit from the list."))}
+    return {}
 
 
 def save(tenant_id: int, entry: RecordEntry | None, data: dict) -> RecordEntry:

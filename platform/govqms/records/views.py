@@ -40,10 +40,9 @@ def _form(entry: RecordEntry | None):
     initial = {k: getattr(entry, k) if getattr(entry, k) is not None else "" for k in fields_} if entry else {}
 
     def on_valid(data):
-        if data["document_id"] is not None and data["document_id"] not in {d.id for d in documents}:
-            return {"document_id": _("Choose a document from the list.")}
-        if data["keeper_unit_id"] is not None and data["keeper_unit_id"] not in {u.id for u in units}:
-            return {"keeper_unit_id": _("Choose a unit from the list.")}
+        problems = services.form_problems(data, documents, units)
+        if problems:
+            return problems
         services.save(g.tenant.id, entry, data)
         db.session.commit()
         flash(_("Record %(name)s saved.", name=data["name"]), "success")

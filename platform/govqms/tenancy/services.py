@@ -175,6 +175,16 @@ def subtree_tenants_query(jurisdiction: Jurisdiction):
     )
 
 
+def active_below_query(jurisdiction: Jurisdiction):
+    """The active agencies of a jurisdiction and everything below it, by name (a data call's
+    recipients, a plan's agencies, a timeline's)."""
+    return subtree_tenants_query(jurisdiction).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)
+
+
+def active_below(jurisdiction: Jurisdiction) -> list[Tenant]:
+    return list(db.session.scalars(active_below_query(jurisdiction)))
+
+
 def in_scope_on(as_of: dt.date):
     """SQL condition: the agency existed on *as_of* (established by then, and active or merged only after
     that day); the same test as :meth:`Tenant.exists_on`."""
