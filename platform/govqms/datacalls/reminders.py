@@ -11,6 +11,7 @@ from govqms.extensions import db
 from govqms.notifications import services
 from govqms.notifications.reminders import Due, daily_step, due_source
 from govqms.tenancy.models import Jurisdiction
+from govqms.tenancy.services import overseers_of
 
 
 @due_source("data_call")
@@ -34,7 +35,7 @@ def data_call_deadlines(today: dt.date) -> int:
         .group_by(DataCall.id)).all()
     codes = dict(db.session.execute(select(Jurisdiction.id, Jurisdiction.code).where(
         Jurisdiction.id.in_({call.jurisdiction_id for call, _ in rows}))).all()) if rows else {}
-    overseers = services.overseers_of(codes)
+    overseers = overseers_of(codes)
     items = []
     for call, missing in rows:
         people = set(overseers.get(call.jurisdiction_id, []))

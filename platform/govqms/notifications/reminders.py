@@ -23,6 +23,7 @@ from sqlalchemy import select
 from govqms.core.permissions import TenantRole
 from govqms.extensions import db
 from govqms.notifications import services
+from govqms.tenancy.services import active_member_ids, overseers_of, recipients_with_role
 
 
 @dataclass(frozen=True)
@@ -100,11 +101,11 @@ def remind(tenant_ids: list[int], today: dt.date) -> int:
     days = reminder_days()
     until = today + dt.timedelta(days=max(days, default=0))
     tenants = {t.id: t for t in db.session.scalars(select(Tenant).where(Tenant.id.in_(tenant_ids)))}
-    roles = services.recipients_with_role(tenant_ids, [*KEEPERS, *ESCALATE_TO])
-    active_users = _active(tenant_ids)
+    roles = recipients_with_role(tenant_ids, [*KEEPERS, *ESCALATE_TO])
+    active_users = active_member_ids(tenant_ids)
     due_today = [(due, step) for _kind, source in DUE_SOURCES for due in source(list(tenant_ids), today, until)
                  if due.tenant_id in tenants and (step := step_for(due.due_on, today, days)) is not None]
-    overseers = services.overseers_of({due.overseen_by for due, _ in due_today if due.overseen_by is not None})
+    overseers = overseers_of({due.overseen_by for due, _ in due_today if due.overseen_by is not None})
     items = []
     for due, step in due_today:
         tenant = tenants[due.tenant_id]
@@ -123,10 +124,3 @@ def remind(tenant_ids: list[int], today: dt.date) -> int:
     return services.notify_many(items)
 
 
-def _active(tenant_ids: list[int]) -> set[int]:
-    """Users who may still be told about these agencies' records: active members."""
-    from govqms.accounts.models import User
-    from govqms.tenancy.models import Membership
-
-    return set(db.session.scalars(select(Membership.user_id).join(User, User.id == Membership.user_id)
-                                  .where(Membership.tenant_id.in_(tenant_ids), User.active.is_(True))))

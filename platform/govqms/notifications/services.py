@@ -215,37 +215,3 @@ def report_interrupted(now: dt.datetime | None = None) -> int:
         update(Notification).where(Notification.email_state == EmailState.SENDING, Notification.emailed_at < cutoff)
         .values(email_state=EmailState.FAILED,
                 email_error="interrupted while sending; not resent, to avoid a duplicate")).rowcount or 0
-
-
-def recipients_with_role(tenant_ids: Iterable[int], roles: Iterable[str]) -> dict[int, dict[str, list[int]]]:
-    """Active members of these agencies holding these roles: {tenant: {role: [user ids]}}, one query."""
-    from govqms.tenancy.models import Membership
-
-    found: dict[int, dict[str, list[int]]] = {}
-    ids = list(tenant_ids)
-    if not ids:
-        return found
-    for tenant_id, role, user_id in db.session.execute(
-            select(Membership.tenant_id, Membership.role, Membership.user_id)
-            .join(User, User.id == Membership.user_id)
-            .where(Membership.tenant_id.in_(ids), Membership.role.in_(list(roles)), User.active.is_(True))
-            .order_by(Membership.user_id)):
-        found.setdefault(tenant_id, {}).setdefault(role, []).append(user_id)
-    return found
-
-
-def overseers_of(jurisdiction_ids: Iterable[int]) -> dict[int, list[int]]:
-    """Active overseers of each of these jurisdictions, one query: {jurisdiction: [user ids]}."""
-    from govqms.core.permissions import OversightRoleKind
-    from govqms.tenancy.models import OversightRole
-
-    found: dict[int, list[int]] = {}
-    ids = set(jurisdiction_ids)
-    if not ids:
-        return found
-    for jurisdiction_id, user_id in db.session.execute(
-            select(OversightRole.jurisdiction_id, OversightRole.user_id).join(User, User.id == OversightRole.user_id)
-            .where(OversightRole.jurisdiction_id.in_(ids), OversightRole.role == OversightRoleKind.OVERSEER,
-                   User.active.is_(True)).order_by(OversightRole.user_id)):
-        found.setdefault(jurisdiction_id, []).append(user_id)
-    return found

@@ -5,6 +5,7 @@ Each function issues a fixed number of queries whatever the number of tenants.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, literal, or_, select
@@ -228,3 +229,40 @@ def unit_code_taken(tenant: Tenant, code: str, *, except_id: int | None = None) 
     if except_id is not None:
         query = query.where(Unit.id != except_id)
     return db.session.scalar(query) > 0
+
+
+# --- whom to tell ---------------------------------------------------------------------------------
+
+def recipients_with_role(tenant_ids: Iterable[int], roles: Iterable[str]) -> dict[int, dict[str, list[int]]]:
+    """Active members of these agencies holding these roles: {tenant: {role: [user ids]}}, one query."""
+    found: dict[int, dict[str, list[int]]] = {}
+    ids = list(tenant_ids)
+    if not ids:
+        return found
+    for tenant_id, role, user_id in db.session.execute(
+            select(Membership.tenant_id, Membership.role, Membership.user_id)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.tenant_id.in_(ids), Membership.role.in_(list(roles)), User.active.is_(True))
+            .order_by(Membership.user_id)):
+        found.setdefault(tenant_id, {}).setdefault(role, []).append(user_id)
+    return found
+
+
+def overseers_of(jurisdiction_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Active overseers of each of these jurisdictions, one query: {jurisdiction: [user ids]}."""
+    found: dict[int, list[int]] = {}
+    ids = set(jurisdiction_ids)
+    if not ids:
+        return found
+    for jurisdiction_id, user_id in db.session.execute(
+            select(OversightRole.jurisdiction_id, OversightRole.user_id).join(User, User.id == OversightRole.user_id)
+            .where(OversightRole.jurisdiction_id.in_(ids), OversightRole.role == OversightRoleKind.OVERSEER,
+                   User.active.is_(True)).order_by(OversightRole.user_id)):
+        found.setdefault(jurisdiction_id, []).append(user_id)
+    return found
+
+
+def active_member_ids(tenant_ids: list[int]) -> set[int]:
+    """Users who may still be told about these agencies' records: their active members."""
+    return set(db.session.scalars(select(Membership.user_id).join(User, User.id == Membership.user_id)
+                                  .where(Membership.tenant_id.in_(tenant_ids), User.active.is_(True))))
