@@ -10,6 +10,7 @@ from sqlalchemy import select
 from govqms.audits.clauses import clause_title, clauses
 from govqms.audits.models import NONCONFORMITIES, Audit, AuditStatus, ChecklistItem, Finding
 from govqms.competence.services import qualified_auditors, units_of
+from govqms.core.db import save_record
 from govqms.core.errors import Refused
 from govqms.documents.models import Document, DocumentKind, DocumentStatus
 from govqms.extensions import db
@@ -73,11 +74,7 @@ def save_audit(audit: Audit, *, edition: str, lead_auditor_id: int | None, team_
     check_team(audit.tenant_id, lead_auditor_id, team_ids, unit_ids)
     audit.lead_auditor_id, audit.team_ids = lead_auditor_id, sorted(set(team_ids) - {lead_auditor_id})
     audit.unit_ids, audit.clauses, audit.process_ids = sorted(unit_ids), clauses_, sorted(process_ids)
-    for key, value in values.items():
-        setattr(audit, key, value)
-    db.session.add(audit)
-    db.session.flush()
-    return audit
+    return save_record(audit, values)
 
 
 def build_checklist(audit: Audit, edition: str, locale: str = "vi") -> int:

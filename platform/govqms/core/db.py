@@ -1,7 +1,9 @@
 """Declarative base with a naming convention, and small column helpers."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import ARRAY, Boolean, DateTime, Integer, MetaData, any_, bindparam, event
 from sqlalchemy.engine import Engine
@@ -22,6 +24,18 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def save_record(record, values: Mapping[str, Any]):
+    """Write *values* (loaded by the form's schema) onto *record*, new or not, and flush it: the one way a
+    service saves a record's fields (the activity log sees the flush)."""
+    from govqms.extensions import db
+
+    for key, value in values.items():
+        setattr(record, key, value)
+    db.session.add(record)
+    db.session.flush()
+    return record
 
 
 def utcnow() -> datetime:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from govqms.core import activity
 from govqms.core.clock import today
+from govqms.core.db import save_record
 from govqms.core.errors import Refused
 from govqms.core.listing import page_of
 from govqms.extensions import db
@@ -162,9 +163,4 @@ def risk_register(tenant_id: int) -> list[Risk]:
 
 def save_risk(tenant_id: int, risk: Risk | None, data: Mapping) -> Risk:
     """*risk* (a new one of the agency when None) with the values of the loaded ``RiskSchema`` *data*."""
-    target = risk or Risk(tenant_id=tenant_id)
-    for key, value in data.items():
-        setattr(target, key, value)
-    db.session.add(target)
-    db.session.flush()
-    return target
+    return save_record(risk or Risk(tenant_id=tenant_id), data)

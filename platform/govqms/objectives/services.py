@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from govqms.core.clock import today
+from govqms.core.db import save_record
 from govqms.core.errors import Refused
 from govqms.core.storage import get_storage
 from govqms.core.uploads import CheckedFile
@@ -51,11 +52,7 @@ def objectives_of_year(tenant_id: int, year: int) -> list[Objective]:
 
 
 def save_objective(objective: Objective, **values) -> Objective:
-    for key, value in values.items():
-        setattr(objective, key, value)
-    db.session.add(objective)
-    db.session.flush()
-    return objective
+    return save_record(objective, values)
 
 
 def copy_year(tenant_id: int, year: int) -> int:

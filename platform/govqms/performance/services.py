@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from govqms.core import layout
 from govqms.core.clock import today
+from govqms.core.db import save_record
 from govqms.core.imports import ImportRefused, RowError
 from govqms.core.layout import text_of
 from govqms.core.text import fold, sort_key
@@ -416,11 +417,7 @@ def save_result(tenant_id: int, result: ServiceResult | None, period: Period, da
                           "only.", stored=stored.period.label(), period=period.label()))
     target = result or ServiceResult(tenant_id=tenant_id)
     target.period = period
-    for key, value in data.items():
-        setattr(target, key, value)
-    db.session.add(target)
-    db.session.flush()
-    return target
+    return save_record(target, data)
 
 
 def results_of_year(tenant_id: int, year: int):
@@ -492,8 +489,4 @@ def save_survey(tenant_id: int, survey: SatisfactionSurvey | None, year: int, mo
         return str(_l("This month is already recorded; edit it instead."))
     target = survey or SatisfactionSurvey(tenant_id=tenant_id)
     target.year, target.month = year, month
-    for key, value in data.items():
-        setattr(target, key, value)
-    db.session.add(target)
-    db.session.flush()
-    return target
+    return save_record(target, data)

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from govqms.core.db import save_record
 from govqms.core.listing import page_of
 from govqms.documents.models import Document
 from govqms.extensions import db
@@ -40,9 +41,4 @@ def form_problems(data: dict, documents: list, units: list) -> dict[str, str]:
 
 
 def save(tenant_id: int, entry: RecordEntry | None, data: dict) -> RecordEntry:
-    target = entry or RecordEntry(tenant_id=tenant_id)
-    for key, value in data.items():
-        setattr(target, key, value)
-    db.session.add(target)
-    db.session.flush()
-    return target
+    return save_record(entry or RecordEntry(tenant_id=tenant_id), data)
