@@ -25,7 +25,10 @@ TIMEOUT_SECONDS = 2
 def healthz():
     checks = {"database": _database(), "redis": _redis()}
     healthy = all(result in ("ok", NOT_CONFIGURED) for result in checks.values())
-    response = jsonify(status="ok" if healthy else "fail", checks=checks)
+    body = {"status": "ok" if healthy else "fail", "checks": checks}
+    if checks["redis"] != NOT_CONFIGURED and checks["database"] == "ok":
+        body["waiting_jobs"] = _waiting_jobs()  # recorded while Redis was out, not yet on the queue
+    response = jsonify(body)
     response.status_code = 200 if healthy else 503
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -55,6 +58,19 @@ def _redis() -> str:
     finally:
         client.close()
     return "ok"
+
+
+def _waiting_jobs() -> int | None:
+    from govqms.jobs.services import waiting_in_outbox
+
+    try:
+        return waiting_in_outbox()
+    except Exception as exc:  # noqa: BLE001
+        db.session.rollback()
+        _failed("outbox", exc)
+        return None
+    finally:
+        db.session.rollback()
 
 
 def _failed(service: str, exc: Exception) -> str:

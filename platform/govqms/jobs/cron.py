@@ -23,9 +23,13 @@ QUEUE = os.environ.get("GOVQMS_JOB_QUEUE", "govqms")
 
 
 def enqueue_scheduled(task_name: str) -> str:
-    """Run by the worker (inside the app) when the schedule fires: record the job and queue it."""
-    from govqms.jobs.services import enqueue
+    """Run by the worker (inside the app) when the schedule fires: record the job and queue it. The
+    queue being there, the jobs that waited for it in the outbox go too (at the latest five minutes
+    after Redis is back: the emails' entry fires that often), and any the queue lost go back to the
+    outbox first."""
+    from govqms.jobs.services import enqueue, recheck_relayed
 
+    recheck_relayed()
     return enqueue(task_name, tenant_id=None, user_id=None).id
 
 

@@ -44,9 +44,16 @@ class Job(Base):
     #: what the job found, for the job page: e.g. an import's errors [{"row", "column", "message"}]
     report: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime(), default=utcnow, nullable=False)
+    #: when the job reached the queue (or ran inline); empty while it waits in the outbox, Redis being out
+    relayed_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime(), index=True)
     started_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
 
     @property
     def done(self) -> bool:
         return self.status in (JobStatus.FINISHED, JobStatus.FAILED)
+
+    @property
+    def waiting_for_queue(self) -> bool:
+        """Recorded, but the queue could not take it yet: it runs once the relay delivers it."""
+        return self.status == JobStatus.QUEUED and self.relayed_at is None

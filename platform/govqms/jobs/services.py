@@ -1,7 +1,10 @@
 """One way to run background work.
 
-``enqueue(task_name, tenant_id=…, user_id=…, **ids)`` records a :class:`Job` and either
-hands it to RQ (when ``GOVQMS_REDIS_URL`` is set) or runs it at once, inline. Tasks are
+``enqueue(task_name, tenant_id=…, user_id=…, **ids)`` records a :class:`Job` in the transaction of
+the write that asks for it (the outbox), commits them together, then either hands it to RQ (when
+``GOVQMS_REDIS_URL`` is set) or runs it at once, inline. With Redis out, the write still stands and
+the job waits in the outbox (``relayed_at`` empty); :func:`relay` delivers it when Redis is back (the
+next enqueue, and the schedule every minute, call it). Tasks are
 plain functions registered with :func:`task`; they receive a :class:`JobHandle` and the
 ids they were given, and run inside the tenant scope recorded on the job, as the user who
 started it. A task must be idempotent: RQ retries a failed job.
@@ -24,7 +27,7 @@ from typing import Any, Callable
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -137,31 +140,69 @@ def redis_connection():
     return Redis.from_url(url)
 
 
-def queue():
+def queue(connection=None):
     from rq import Queue
 
-    connection = redis_connection()
+    connection = connection or redis_connection()
     if connection is None:
         return None
     return Queue(current_app.config["JOB_QUEUE"], connection=connection)
 
 
+#: How long a request waits for Redis before leaving its job in the outbox (seconds).
+RELAY_TIMEOUT = 2
+#: A job the queue took this long ago and still "queued" with no trace in Redis is handed over again.
+RELAY_RECHECK = dt.timedelta(minutes=10)
+
+
+def _relay_queue():
+    """The queue, on a connection that gives up quickly (a request must not hang on Redis)."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    from redis import Redis
+
+    connections = current_app.extensions.setdefault("govqms.relay_redis", {})
+    if url not in connections:  # one pool per process, as the worker has
+        connections[url] = Redis.from_url(url, socket_connect_timeout=RELAY_TIMEOUT, socket_timeout=RELAY_TIMEOUT)
+    return queue(connections[url])
+
+
+def _queue_out() -> tuple[type[BaseException], ...]:
+    """The errors that mean the queue cannot be reached now."""
+    from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
+
+    return (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def _push(rq_queue, job_id: str, task_name: str) -> None:
+    from rq import Retry
+
+    delays = list(current_app.config.get("JOB_RETRY_DELAYS") or ())
+    retry = Retry(max=len(delays), interval=delays) if delays else None
+    rq_queue.enqueue(RUNNER, job_id, job_id=job_id, retry=retry,
+                     job_timeout=current_app.config.get("JOB_TIMEOUT", 3600), description=task_name)
+
+
 def enqueue(task_name: str, *, tenant_id: int | None, user_id: int | None, **params: Any) -> Job:
-    """Record a job and run it: on the queue when Redis is configured, otherwise now."""
+    """Record a job, commit it with the writes of the session (they stand or fall together), then run
+    it: on the queue when Redis is configured, otherwise now. If the queue cannot be reached, the job
+    waits in the outbox (:attr:`Job.waiting_for_queue`) and :func:`relay` delivers it later: the
+    caller's write is never lost nor repeated because Redis is out."""
     if task_name not in _registry:
         raise KeyError(f"unknown task {task_name!r}")
     for key, value in params.items():
         if not isinstance(value, (int, str, bool, type(None))):
             raise TypeError(f"job parameter {key} must be an id or a plain value, not {type(value).__name__}")
     job_id = str(uuid.uuid4())
+    inline = not current_app.config.get("REDIS_URL")
     job = Job(id=job_id, task=task_name, params=params, tenant_id=tenant_id, user_id=user_id,
-              read_only=_registry[task_name].read_only)
+              read_only=_registry[task_name].read_only, relayed_at=utcnow() if inline else None)
     db.session.add(job)
     # Commit ends the transaction; nothing below may reopen it before the job has run,
     # or an inline job would run while this session still holds the database.
     db.session.commit()
-    rq_queue = queue()
-    if rq_queue is None:
+    if inline:
         with current_app.app_context():  # a fresh session, as a worker would have
             try:
                 run_job(job_id)
@@ -169,14 +210,70 @@ def enqueue(task_name: str, *, tenant_id: int | None, user_id: int | None, **par
                 log.exception("inline job %s failed", job_id)
         tenancy.refresh_database_scope(db.session)
         db.session.refresh(job)
-    else:
-        from rq import Retry
-
-        delays = list(current_app.config.get("JOB_RETRY_DELAYS") or ())
-        retry = Retry(max=len(delays), interval=delays) if delays else None
-        rq_queue.enqueue(RUNNER, job_id, job_id=job_id, retry=retry,
-                         job_timeout=current_app.config.get("JOB_TIMEOUT", 3600), description=task_name)
+    elif relay([job_id]):
+        relay()  # the queue is there: deliver what waited for it too
+        db.session.refresh(job)
     return job
+
+
+def relay(job_ids: list[str] | None = None, limit: int = 200) -> int:
+    """Hand the jobs waiting in the outbox (those of *job_ids*, or the oldest *limit*) to the queue;
+    returns how many it delivered. Each job is claimed (``relayed_at`` set, committed) before it is
+    pushed, so two relays never push one job twice; a push that fails gives the claim back and leaves
+    the rest waiting. A job claimed by a relay that died before pushing is found again by
+    :func:`recheck_relayed`."""
+    rq_queue = _relay_queue()
+    if rq_queue is None:
+        return 0
+    # The job table is platform bookkeeping (no tenant wall): this works in any request's scope.
+    query = select(Job.id, Job.task).where(Job.relayed_at.is_(None), Job.status == JobStatus.QUEUED)
+    if job_ids is not None:
+        query = query.where(Job.id.in_(job_ids))
+    waiting = db.session.execute(query.order_by(Job.created_at).limit(limit)).all()
+    db.session.commit()
+    delivered = 0
+    for job_id, task_name in waiting:
+        claimed = db.session.execute(update(Job).where(Job.id == job_id, Job.relayed_at.is_(None))
+                                     .values(relayed_at=utcnow())).rowcount
+        db.session.commit()
+        if not claimed:
+            continue  # another relay took it
+        try:
+            _push(rq_queue, job_id, task_name)
+        except _queue_out() as err:
+            db.session.execute(update(Job).where(Job.id == job_id).values(relayed_at=None))
+            db.session.commit()
+            log.warning("job %s waits in the outbox: the queue is out (%s)", job_id, err)
+            break
+        delivered += 1
+    if delivered:
+        log.info("relayed %s job(s) to the queue", delivered)
+    return delivered
+
+
+def recheck_relayed(now: dt.datetime | None = None) -> int:
+    """Jobs the outbox handed over long ago, still queued, that the queue does not know (a relay died
+    between its claim and its push, or Redis lost its data): back to the outbox. Returns how many."""
+    rq_queue = _relay_queue()
+    if rq_queue is None:
+        return 0
+    from rq.job import Job as QueuedJob
+
+    cutoff = (now or utcnow()) - RELAY_RECHECK
+    stale = db.session.scalars(select(Job.id).where(Job.status == JobStatus.QUEUED, Job.relayed_at < cutoff)
+                               .limit(500)).all()
+    lost = [job_id for job_id in stale if not QueuedJob.exists(job_id, connection=rq_queue.connection)]
+    if lost:
+        db.session.execute(update(Job).where(Job.id.in_(lost), Job.status == JobStatus.QUEUED)
+                           .values(relayed_at=None))
+    db.session.commit()
+    return len(lost)
+
+
+def waiting_in_outbox() -> int:
+    """How many jobs wait for the queue (the health check and the back office show it)."""
+    return db.session.scalar(select(func.count()).select_from(Job).where(
+        Job.relayed_at.is_(None), Job.status == JobStatus.QUEUED)) or 0
 
 
 #: The domains' nightly housekeeping, run by ``maintenance.cleanup`` in order: each step removes what

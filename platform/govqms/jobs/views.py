@@ -27,7 +27,7 @@ def show(job_id: str):
 def status(job_id: str):
     job = _job_or_404(job_id)
     return jsonify(id=job.id, status=job.status, progress=job.progress, message=job.message,
-                   done=job.done, has_result=job.result is not None)
+                   done=job.done, has_result=job.result is not None, waiting_for_queue=job.waiting_for_queue)
 
 
 @bp.route("/<job_id>/download")
