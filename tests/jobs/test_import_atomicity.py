@@ -17,30 +17,24 @@ into an agency no other test of the module writes to.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 
 from govqms.jobs.services import task
 from tests.conftest import (
     PASSWORD,
     REDIS_URL,
     ROOT,
-    Backend,
     World,
-    build_world,
     login,
-    migrated_database,
     redis_available,
     service_unavailable,
-    test_config as app_config,
 )
+from tests.jobs.conftest import kill_process as _kill
 
 pytestmark = pytest.mark.committed
 
@@ -52,41 +46,6 @@ def catalogue(rows: int, bad_row: int | None = None, bad_name: str = "") -> byte
     row 1) gets *bad_name* as its name."""
     lines = [f"1.{n:06},{bad_name if n + 2 == bad_row else f'Thủ tục số {n}'},Hộ tịch\n" for n in range(rows)]
     return (HEADER + "".join(lines)).encode()
-
-
-@dataclass
-class Installation:
-    app: Flask
-    backend: Backend
-    world: World
-
-
-@pytest.fixture(scope="module")
-def installation(backend, tmp_path_factory):
-    """A database of this module's own, of the same kind as *backend*, holding the test world."""
-    from govqms import create_app
-    from govqms.core.activity import Actor, acting_as
-    from govqms.core.tenancy import TenantScope, scoped
-    from govqms.extensions import db
-
-    with migrated_database(backend.name, tmp_path_factory.mktemp(f"atomicity-{backend.name}")) as created:
-        application = create_app(app_config(created.app_url))
-        with application.app_context(), scoped(TenantScope.system()), acting_as(Actor(None, "tests")):
-            world = build_world()
-        try:
-            yield Installation(application, created, world)
-        finally:
-            with application.app_context():
-                db.engine.dispose()  # before the database is dropped
-
-
-@pytest.fixture
-def system_context(installation):
-    from govqms.core.activity import Actor, acting_as
-    from govqms.core.tenancy import TenantScope, scoped
-
-    with installation.app.app_context(), scoped(TenantScope.system()), acting_as(Actor(None, "tests")):
-        yield
 
 
 def committed(tenant_id: int, job_id: str | None = None) -> dict:
@@ -245,13 +204,6 @@ def test_a_value_the_database_refuses_mid_import_fails_the_job_without_retry(ins
     assert job.status == "failed" and job.progress == 80 and "DataError" in job.error
     assert job.message.startswith("The database refused a value"), job.message
     assert committed(tenant_id) == {"procedures": 0, "created": 0, "updated": 0}
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.mark.postgresql_only

@@ -3,6 +3,7 @@ crashes and is retried — and emailed at once or in a daily digest, in each use
 from __future__ import annotations
 
 import datetime as dt
+import re
 from email.header import decode_header, make_header
 
 import pytest
@@ -178,7 +179,8 @@ def test_a_retried_job_tells_nobody_twice(app, world, action_due, system_scope, 
     from govqms.jobs.models import Job
     from govqms.jobs.services import enqueue, run_job
     from govqms.notifications import services, tasks
-    from govqms.notifications.models import EmailState, Notification
+    from govqms.core.db import utcnow
+    from govqms.notifications.models import DeliveryMode, EmailState, Notification
 
     action_due(7)
     real_send, real_finish = services.send_pending, services._finish
@@ -208,15 +210,28 @@ def test_a_retried_job_tells_nobody_twice(app, world, action_due, system_scope, 
     run_job(job.id)  # and the next retry finishes
     job = db.session.get(Job, job.id)
     assert job.status == "finished" and job.attempts == 3
+    # its summary counts what all three attempts did: every notification recorded, every email the
+    # SMTP server took and the job recorded as sent (the interrupted one is not, yet)
+    recorded = db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.created_by_job == job.id))
+    assert recorded >= 1 and re.findall(r"\d+", job.message) == [str(recorded), str(len(smtp_sink.wait(1)) - 1)]
     run_job(job.id)  # a finished job run again does nothing
     enqueue("notifications.reminders", tenant_id=None, user_id=None)  # nor does tomorrow's run, today
     assert len(_notes(staff, "action")) == 1
     to_staff = [m for m in smtp_sink.wait(1) if m["To"] == staff.email]
     assert len(to_staff) == 1
-    # The one whose sender died after sending stays "sending": reported by the cleanup, never resent.
+    # The one whose sender died after sending stays "sending" while its claim is fresh; once stale it
+    # is sent again, with the same Message-ID (at least once; a duplicate is recognisable).
     states = dict(db.session.execute(select(Notification.email_state, func.count()).group_by(
         Notification.email_state)).all())
     assert states.get(EmailState.SENDING, 0) == 1 and states.get(EmailState.PENDING, 0) == 0
+    (interrupted,) = db.session.scalars(select(Notification).where(Notification.email_state == EmailState.SENDING))
+    first = [m for m in smtp_sink if m["To"] == interrupted.user.email]
+    assert services.retry_interrupted(utcnow() + services.STALE_CLAIM + dt.timedelta(minutes=1)) == (1, 0)
+    assert services.send_pending(DeliveryMode.IMMEDIATE) == 1
+    again = [m for m in smtp_sink.wait(len(first) + 1) if m["To"] == interrupted.user.email]
+    assert len(again) == len(first) + 1 and again[-1]["Message-ID"] == first[-1]["Message-ID"]
+    assert db.session.get(Notification, interrupted.id).email_state == EmailState.SENT
 
 
 def test_email_is_in_the_users_language(app, world, action_due, system_scope, smtp_sink):
@@ -331,7 +346,7 @@ def test_the_schedule_names_registered_platform_jobs(app):
     assert all(tasks[name].system for name in names)
 
 
-def test_cleanup_removes_expired_links_and_reports_interrupted_emails(app, world, system_scope):
+def test_cleanup_removes_expired_links_and_takes_back_interrupted_emails(app, world, system_scope):
     from govqms.accounts.models import Invitation
     from govqms.core.db import utcnow
     from govqms.extensions import db
@@ -346,15 +361,18 @@ def test_cleanup_removes_expired_links_and_reports_interrupted_emails(app, world
     export = Job(task="activity.export_csv", user_id=user.id, status="finished", finished_at=old, result=b"x",
                  result_name="old.csv")
     stuck = Notification(user_id=user.id, kind="action", event_key="action:1:2026-01-01", step="due",
-                         email_state=EmailState.SENDING, emailed_at=old)
-    db.session.add_all([expired, live, export, stuck])
+                         email_state=EmailState.SENDING, emailed_at=old, email_attempts=1)
+    spent = Notification(user_id=user.id, kind="action", event_key="action:2:2026-01-01", step="due",
+                         email_state=EmailState.SENDING, emailed_at=old, email_attempts=3)
+    db.session.add_all([expired, live, export, stuck, spent])
     db.session.commit()
     expired_id = expired.id
     job = enqueue("maintenance.cleanup", tenant_id=None, user_id=None)
     assert job.status == "finished", job.error
     assert db.session.get(Invitation, live.id) is not None and db.session.get(Invitation, expired_id) is None
     assert db.session.get(Job, export.id).result is None
-    assert db.session.get(Notification, stuck.id).email_state == EmailState.FAILED
+    assert db.session.get(Notification, stuck.id).email_state == EmailState.PENDING  # sent again
+    assert db.session.get(Notification, spent.id).email_state == EmailState.FAILED  # its last attempt
 
 
 def test_cli_runs_a_platform_job_and_lists_the_schedule(app, world, action_due, system_scope):

@@ -17,7 +17,14 @@ def mail_configured() -> bool:
     return bool(current_app.config.get("SMTP_URL"))
 
 
-def send_mail(to: str, subject: str, body: str) -> bool:
+def message_id(*parts: object) -> str:
+    """A Message-ID made of *parts* (the notifications a message carries): the same message sent again
+    after an interrupted attempt has the same id, so mail systems and readers see a duplicate."""
+    domain = current_app.config["MAIL_FROM"].rpartition("@")[2].strip("> ") or "govqms.localhost"
+    return f"<govqms.{'.'.join(str(part) for part in parts)}@{domain}>"
+
+
+def send_mail(to: str, subject: str, body: str, *, message_id: str | None = None) -> bool:
     """Send a plain-text message; False when mail is not configured."""
     url = current_app.config.get("SMTP_URL")
     if not url:
@@ -27,6 +34,8 @@ def send_mail(to: str, subject: str, body: str) -> bool:
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
+    if message_id:
+        message["Message-ID"] = message_id
     message.set_content(body)
     smtp_class = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
     port = parts.port or (465 if parts.scheme == "smtps" else 25)

@@ -22,6 +22,7 @@ import datetime as dt
 import logging
 import traceback
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -41,6 +42,13 @@ from govqms.jobs.models import Job, JobStatus
 log = logging.getLogger(__name__)
 
 RUNNER = "govqms.jobs.services.run_job"
+
+#: The job whose task is running (None outside a job): what a task records can say which job did it.
+_current_job: ContextVar[str | None] = ContextVar("govqms_current_job", default=None)
+
+
+def current_job_id() -> str | None:
+    return _current_job.get()
 
 
 @dataclass(frozen=True)
@@ -345,7 +353,11 @@ def run_job(job_id: str) -> str | None:
             tenancy.refresh_database_scope(db.session)
             ids = {"tenant_id": job.tenant_id} if job.tenant_id is not None else {}
             handle = JobHandle(job)
-            spec.func(handle, **ids, **job.params)
+            token = _current_job.set(job_id)
+            try:
+                spec.func(handle, **ids, **job.params)
+            finally:
+                _current_job.reset(token)
             # A progress message told the step under way; a finished job shows the task's outcome.
             for key, value in {"message": None, **handle.outcome}.items():
                 setattr(job, key, value)

@@ -57,6 +57,9 @@ class Notification(Base):
     email_attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     emailed_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
     email_error: Mapped[str | None] = mapped_column(Text)
+    #: the job that recorded it, and the one whose attempt emailed it: a job's summary counts all its attempts
+    created_by_job: Mapped[str | None] = mapped_column(String(36), index=True)
+    emailed_by_job: Mapped[str | None] = mapped_column(String(36), index=True)
 
     user = relationship("User")
 

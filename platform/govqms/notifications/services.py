@@ -3,9 +3,11 @@
 ``notify`` records one notification per user, event and step, and does nothing for a triple it
 has already recorded; that is what keeps a retried job from telling anyone twice. Email follows
 the same rule from the other side: a sender claims a notification (pending → sending) in its
-own committed transaction before it talks to the SMTP server, so two senders, or a retry after
-a crash, never send the same one again. A claim whose sender died stays "sending" until the
-cleanup marks it failed for the operators to see; it is not resent.
+own committed transaction before it talks to the SMTP server, so two senders never send the same
+one at once. A claim whose sender died (the worker killed mid-send) is taken as interrupted after
+STALE_CLAIM and sent again, a few times at most, with the same Message-ID: delivery is at least once,
+and a duplicate is recognisable. Each notification records the job that created it and the job whose
+attempt emailed it, so a job's summary counts what all its attempts did.
 """
 from __future__ import annotations
 
@@ -20,15 +22,17 @@ from sqlalchemy import func, select, update
 from govqms.accounts.models import User
 from govqms.core.db import utcnow
 from govqms.core.listing import page_of
-from govqms.core.mail import mail_configured, send_mail
+from govqms.core.mail import mail_configured, message_id, send_mail
 from govqms.extensions import db
+from govqms.jobs.services import current_job_id
 from govqms.notifications.messages import render
 from govqms.notifications.models import DeliveryMode, EmailState, Notification
 
 log = logging.getLogger(__name__)
 
-#: A claim older than this whose sender never finished is reported, not retried.
-STALE_CLAIM = dt.timedelta(hours=1)
+#: A claim older than this belongs to a sender that died (a send takes seconds and SMTP gives up after
+#: 30 s): its email goes out again, with the same Message-ID.
+STALE_CLAIM = dt.timedelta(minutes=15)
 MAX_EMAIL_ATTEMPTS = 3
 INSERT_CHUNK = 500
 
@@ -60,7 +64,7 @@ def notify_many(items: Iterable[tuple]) -> int:
     now = utcnow()
     rows = [{"user_id": user_id, "kind": kind, "event_key": key[:200], "step": step, "params": params,
              "due_on": due_on, "link_endpoint": link[0] if link else None, "link_args": link[1] if link else {},
-             "created_at": now, "email_state": email, "email_attempts": 0}
+             "created_at": now, "email_state": email, "email_attempts": 0, "created_by_job": current_job_id()}
             for user_id, kind, key, step, params, due_on, link in items]
     return _insert_ignoring_duplicates(rows)
 
@@ -129,7 +133,8 @@ def _claim(ids: list[int]) -> list[int]:
 
 def _finish(ids: list[int], error: Exception | None) -> None:
     if error is None:
-        values = {"email_state": EmailState.SENT, "emailed_at": utcnow(), "email_error": None}
+        values = {"email_state": EmailState.SENT, "emailed_at": utcnow(), "email_error": None,
+                  "emailed_by_job": current_job_id()}
         db.session.execute(update(Notification).where(Notification.id.in_(ids)).values(**values))
     else:
         message = f"{type(error).__name__}: {error}"[:2000]
@@ -142,6 +147,8 @@ def _finish(ids: list[int], error: Exception | None) -> None:
 
 
 def _send(user: User, notifications: list[Notification]) -> Exception | None:
+    """One message to *user* with *notifications*; its Message-ID is made of their ids, the same when
+    an interrupted send is tried again."""
     with force_locale(user.locale):
         if len(notifications) == 1:
             only = notifications[0]
@@ -156,7 +163,8 @@ def _send(user: User, notifications: list[Notification]) -> Exception | None:
         body += "\n" + _("Choose immediate email or a daily digest on %(link)s",
                          link=absolute_link("notifications.settings", {}))
     try:
-        send_mail(user.email, subject[:250].replace("\n", " "), body)
+        send_mail(user.email, subject[:250].replace("\n", " "), body,
+                  message_id=message_id("notification", *(n.id for n in notifications)))
     except Exception as err:  # the SMTP server refused or is down: recorded on the notifications
         log.warning("mail to %s failed: %s", user.email, err)
         return err
@@ -179,6 +187,7 @@ def send_pending(mode: DeliveryMode, handle=None) -> int:
     per user (digest). Returns the number of messages sent."""
     if not mail_configured():
         return 0
+    retry_interrupted()
     by_user = _pending(mode)
     sent = 0
     for done, (user_id, ids) in enumerate(by_user.items()):
@@ -207,11 +216,31 @@ def deliver_soon() -> None:
         enqueue("notifications.deliver", tenant_id=None, user_id=None)
 
 
-def report_interrupted(now: dt.datetime | None = None) -> int:
-    """Claims whose sender died are marked failed (visible in the back office), never resent:
-    the message may or may not have left."""
+def retry_interrupted(now: dt.datetime | None = None) -> tuple[int, int]:
+    """Claims whose sender died are taken back: sent again (same Message-ID) while attempts remain,
+    otherwise marked failed for the operators. Returns (to send again, failed)."""
     cutoff = (now or utcnow()) - STALE_CLAIM
-    return db.session.execute(
-        update(Notification).where(Notification.email_state == EmailState.SENDING, Notification.emailed_at < cutoff)
+    stale = (Notification.email_state == EmailState.SENDING, Notification.emailed_at < cutoff)
+    again = db.session.execute(
+        update(Notification).where(*stale, Notification.email_attempts < MAX_EMAIL_ATTEMPTS)
+        .values(email_state=EmailState.PENDING, email_error="interrupted while sending; sent again")).rowcount
+    failed = db.session.execute(
+        update(Notification).where(*stale, Notification.email_attempts >= MAX_EMAIL_ATTEMPTS)
         .values(email_state=EmailState.FAILED,
-                email_error="interrupted while sending; not resent, to avoid a duplicate")).rowcount or 0
+                email_error=f"interrupted while sending, {MAX_EMAIL_ATTEMPTS} times; not sent again")).rowcount
+    db.session.commit()
+    return again or 0, failed or 0
+
+
+def created_by(job_id: str) -> int:
+    """Notifications the job recorded, over all its attempts."""
+    return db.session.scalar(select(func.count()).select_from(Notification)
+                             .where(Notification.created_by_job == job_id)) or 0
+
+
+def emails_sent_by(job_id: str) -> int:
+    """Messages the job's attempts sent: one per notification, or one per user for a digest (the
+    notifications of one message are marked sent together, at one instant)."""
+    return db.session.scalar(
+        select(func.count(func.distinct(Notification.emailed_at)))
+        .where(Notification.emailed_by_job == job_id, Notification.email_state == EmailState.SENT)) or 0
