@@ -68,6 +68,11 @@ def last_runs(task_names: Iterable[str]) -> dict[str, Job]:
         select(Job).join(latest, (Job.task == latest.c.task) & (Job.created_at == latest.c.at)))}
 
 
+def job_or_none(job_id: str) -> Job | None:
+    """The job of *job_id* (any user's: operators see every job), or None for an id no job has."""
+    return db.session.get(Job, job_id) if len(job_id) <= 36 else None
+
+
 def recent_failures(limit: int = FAILURES_LISTED) -> list[Job]:
     """The latest jobs that failed within FAILURES_SHOWN, newest first."""
     return list(db.session.scalars(select(Job).where(*_recently_failed())

@@ -233,6 +233,46 @@ class ScheduleView(OperatorOnly, BaseView):
                            failures=services.recent_failures(), emails=services.email_backlog())
 
 
+class StuckJobsView(OperatorOnly, BaseView):
+    """Jobs stuck in a state (waiting for the queue, queued with no worker taking them, started by a
+    worker that died), and the failed ones: run again, or cancel, each after a confirmation."""
+
+    @expose("/")
+    def index(self):
+        from govqms.jobs.services import stuck_jobs
+
+        return self.render("backoffice/stuck_jobs.html", stuck=stuck_jobs(), failures=services.recent_failures())
+
+    def _step(self, job_id: str, *, title: str, message: str, label: str, run):
+        from govqms.jobs.services import JobRefused
+
+        job = services.job_or_none(job_id) or abort(404)
+        if request.method == "GET":
+            return self.render("backoffice/job_confirm.html", job=job, title=title, message=message, label=label)
+        try:
+            run(job)
+        except JobRefused as err:
+            flash(str(err), "error")
+        else:
+            flash(_("%(task)s: %(status)s.", task=job.task, status=job.status), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/<job_id>/run-again", methods=["GET", "POST"])
+    def run_again(self, job_id: str):
+        from govqms.jobs.services import run_again
+
+        return self._step(job_id, title=_("Run this job again?"), label=_("Run again"), run=run_again,
+                          message=_("It starts afresh; what an earlier attempt finished is not done twice."))
+
+    @expose("/<job_id>/cancel", methods=["GET", "POST"])
+    def cancel(self, job_id: str):
+        from govqms.jobs.services import cancel
+
+        return self._step(job_id, title=_("Cancel this job?"), label=_("Cancel the job"),
+                          message=_("It will not run; its user sees it was cancelled. You can run it again later."),
+                          run=lambda job: cancel(job, current_user.email))
+
+
 class NotificationView(ReadOnlyView):
     """Notifications as delivered: operators look here for emails that failed."""
 
@@ -341,6 +381,7 @@ def init_app(app) -> None:
     admin.add_view(ActivityView(ActivityEntry, db, name=_l("Activity log"), endpoint="activity_log"))
     jobs_category = _l("Jobs")
     admin.add_view(ScheduleView(name=_l("Schedule and failures"), endpoint="job_schedule", category=jobs_category))
+    admin.add_view(StuckJobsView(name=_l("Stuck jobs"), endpoint="stuck_jobs", category=jobs_category))
     admin.add_view(JobView(Job, db, name=_l("All jobs"), category=jobs_category))
     from govqms.notifications.models import Notification
 

@@ -16,6 +16,8 @@ class JobStatus(StrEnum):
     STARTED = "started"
     FINISHED = "finished"
     FAILED = "failed"
+    #: stopped by an operator (the back office): never run again unless an operator runs it again
+    CANCELLED = "cancelled"
 
 
 class Job(Base):
@@ -51,7 +53,7 @@ class Job(Base):
 
     @property
     def done(self) -> bool:
-        return self.status in (JobStatus.FINISHED, JobStatus.FAILED)
+        return self.status in (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELLED)
 
     @property
     def waiting_for_queue(self) -> bool:

@@ -35,6 +35,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from govqms.core import logs, tenancy
 from govqms.core.activity import SYSTEM, Actor, acting_as
 from govqms.core.db import utcnow
+from govqms.core.errors import Refused
 from govqms.core.tenancy import TenantScope, scoped
 from govqms.extensions import db
 from govqms.jobs.models import Job, JobStatus
@@ -49,6 +50,10 @@ _current_job: ContextVar[str | None] = ContextVar("govqms_current_job", default=
 
 def current_job_id() -> str | None:
     return _current_job.get()
+
+
+class JobRefused(Refused):
+    """An operator's step on a job that its state does not allow."""
 
 
 @dataclass(frozen=True)
@@ -278,6 +283,85 @@ def recheck_relayed(now: dt.datetime | None = None) -> int:
     return len(lost)
 
 
+#: A job queued or running this much longer than it should is stuck (the back office lists it).
+STUCK_AFTER = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class StuckJobs:
+    #: recorded while the queue was out, not delivered yet
+    waiting: list[Job]
+    #: on the queue for STUCK_AFTER and not started: no worker takes the queue
+    queued: list[Job]
+    #: started longer ago than the job timeout allows: its worker died and RQ has not retried it
+    started: list[Job]
+
+
+def stuck_jobs(now: dt.datetime | None = None, limit: int = 100) -> StuckJobs:
+    """The jobs stuck in a state, oldest first, in one query."""
+    now = now or utcnow()
+    late = now - STUCK_AFTER
+    overdue = now - dt.timedelta(seconds=current_app.config.get("JOB_TIMEOUT", 3600)) - STUCK_AFTER
+    rows = db.session.scalars(select(Job).where(
+        ((Job.status == JobStatus.QUEUED) & (Job.relayed_at.is_(None) | (Job.relayed_at < late)))
+        | ((Job.status == JobStatus.STARTED) & (Job.started_at < overdue))).order_by(Job.created_at).limit(limit)).all()
+    return StuckJobs(waiting=[j for j in rows if j.waiting_for_queue],
+                     queued=[j for j in rows if j.status == JobStatus.QUEUED and not j.waiting_for_queue],
+                     started=[j for j in rows if j.status == JobStatus.STARTED])
+
+
+def _forget_on_queue(job_id: str) -> None:
+    """Take the job off the queue if it is there (best effort: the queue may be out)."""
+    rq_queue = _relay_queue()
+    if rq_queue is None:
+        return
+    from rq.job import Job as QueuedJob
+
+    try:
+        if QueuedJob.exists(job_id, connection=rq_queue.connection):
+            QueuedJob.fetch(job_id, connection=rq_queue.connection).delete()
+    except _queue_out() as err:
+        log.warning("job %s: not taken off the queue (%s)", job_id, err)
+
+
+def run_again(job: Job) -> Job:
+    """An operator runs a stuck, failed or cancelled job again: back in the outbox, then relayed (or run
+    inline). Tasks are idempotent, so what an earlier attempt did is not done twice."""
+    if job.status == JobStatus.FINISHED:
+        raise JobRefused(_("This job has finished; start a new one instead."))
+    job_id = job.id
+    _forget_on_queue(job_id)
+    inline = not current_app.config.get("REDIS_URL")
+    job.status, job.progress, job.message, job.error = JobStatus.QUEUED, 0, None, None
+    job.started_at = job.finished_at = None
+    job.relayed_at = utcnow() if inline else None
+    # Commit ends the transaction; nothing below may reopen it before the job has run (see enqueue).
+    db.session.commit()
+    if inline:
+        with current_app.app_context():
+            try:
+                run_job(job_id)
+            except Exception:
+                log.exception("job %s run again inline failed", job_id)
+        tenancy.refresh_database_scope(db.session)
+    else:
+        relay([job_id])
+    db.session.refresh(job)
+    return job
+
+
+def cancel(job: Job, by: str) -> Job:
+    """An operator stops a job that has not finished: it will not run (a worker that takes it skips it)."""
+    if job.done:
+        raise JobRefused(_("This job has already ended."))
+    _forget_on_queue(job.id)
+    job.status, job.finished_at = JobStatus.CANCELLED, utcnow()
+    job.message = _("Cancelled by an operator.")[:255]
+    job.error = f"cancelled by {by}"
+    db.session.commit()
+    return job
+
+
 def waiting_in_outbox() -> int:
     """How many jobs wait for the queue (the health check and the back office show it)."""
     return db.session.scalar(select(func.count()).select_from(Job).where(
@@ -337,7 +421,7 @@ def run_job(job_id: str) -> str | None:
         if job is None:
             log.warning("job %s not found", job_id)
             return None
-        if job.status == JobStatus.FINISHED:
+        if job.status in (JobStatus.FINISHED, JobStatus.CANCELLED):
             return job.status
         spec = _registry[job.task]
         logs.bind_job(tenant_id=job.tenant_id)
