@@ -447,7 +447,9 @@ COMMANDS = (demo_command, worker_command, cron_command, jobs_group, grant_app_ro
 
 
 def init_app(app) -> None:
-    for command in COMMANDS:
+    from govqms import backup_cli  # govqms backup DIR, govqms restore DIR
+
+    for command in (*COMMANDS, *backup_cli.COMMANDS):
         app.cli.add_command(command)
 
 

@@ -20,6 +20,8 @@ What tests get:
   (RQ puts the horse in a group of its own), as a crash or the OOM killer would.
 - ``deployment.web`` / ``.worker`` / ``.cron``: :class:`Process` (``.output()``, ``.alive``).
 - ``deployment.redis()`` (a client on the deployment's Redis database) and ``deployment.queue``.
+- ``deployment.storage_dir`` (the stored files), ``deployment.record_counts()`` (rows per table, as
+  the owner) and ``deployment.recreate_empty_database()`` (dropped and created again, empty).
 - ``http``: an :class:`HttpClient` on the web, with ``login(email, password)``, ``get``,
   ``post`` and ``submit(path, fields)`` (reads the form's CSRF token first).
 - ``smtp_sink.messages`` (``email.message.Message`` objects), ``smtp_sink.wait_for(count)``.
@@ -417,6 +419,35 @@ class Deployment:
     def logs(self) -> str:
         return "\n".join(f"--- {p.name} ({p.popen.returncode if not p.alive else 'running'})\n{p.output()[-4000:]}"
                          for p in self.processes)
+
+    # data
+    @property
+    def storage_dir(self) -> Path:
+        """The stored files' folder: ``files/`` of the instance folder, as in production."""
+        return Path(self.env["GOVQMS_INSTANCE_PATH"]) / "files"
+
+    def record_counts(self) -> dict[str, int]:
+        """Rows of every table, read as the owner (whom row-level security hides nothing from)."""
+        engine = sa.create_engine(self.db_url.owner, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as conn:
+                return {name: conn.scalar(sa.text(f'select count(*) from "{name}"'))
+                        for name in sa.inspect(conn).get_table_names()}
+        finally:
+            engine.dispose()
+
+    def recreate_empty_database(self) -> None:
+        """Drop the database (ending its connections) and create it again, empty, owned by the owner:
+        what README's restore procedure does with ``dropdb`` and ``createdb``. The roles stay."""
+        url = sa.engine.make_url(self.db_url.owner)
+        engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text(f'drop database if exists "{url.database}" with (force)'))
+                conn.execute(sa.text(f'create database "{url.database}" owner "{url.username}" encoding \'UTF8\' '
+                                     "template template0"))
+        finally:
+            engine.dispose()
 
 
 def _require_services() -> None:

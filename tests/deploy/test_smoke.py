@@ -4,7 +4,10 @@ and SMTP on loopback. The fixtures are in tests/deploy/conftest.py."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
+import shutil
 import uuid
 
 import pytest
@@ -20,7 +23,8 @@ SECRETARY = "thuky.khcn@demo.govqms.vn"  # ISO secretary of the demo's Departmen
 def test_health_check_sees_database_and_redis(deployment, http):
     response = http.get("/healthz")
     assert response.status == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+    # and no job waits in the outbox: the queue takes them as they come
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}, "waiting_jobs": 0}
     assert response.headers.get("Set-Cookie") is None
 
 
@@ -181,3 +185,67 @@ def test_reminder_arrives_once_though_the_worker_dies_in_the_middle_of_the_job(d
     assert inbox.status == 200 and inbox.text.count(description) == 1
     assert 'data-testid="unread-count"' in inbox.text
     owner.dispose()
+
+
+def checksums(root) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_backup_then_restore_after_losing_database_and_files(deployment, http, tmp_path):
+    """README's backup and restore on the deployment: `govqms backup` as the owner while the web
+    serves, then the database dropped and the stored files deleted, an empty database created,
+    `govqms restore`, the migrate unit's two steps, and the web again: every table has the rows it had,
+    every stored file its checksum, and the secretary finds her agency's record."""
+    http.login(SECRETARY)
+    description = f"Record kept before the backup (smoke {uuid.uuid4().hex[:8]})"
+    form_path = f"/t/{AGENCY}/improvement/nonconformities/new"
+    response = http.submit(form_path, {"source": "self_found", "found_on": dt.date.today().strftime("%d/%m/%Y"),
+                                       "description": description, "clause": "8.7", "unit_id": "", "due_on": ""})
+    assert response.status == 302, response.text[:2000]
+    # The worker and the scheduler write by themselves (jobs, emails): stopped, so the counts read
+    # now are those the backup must hold. The web keeps serving: the backup is taken online.
+    deployment.worker.stop()
+    deployment.cron.stop()
+    records = deployment.record_counts()
+    files = checksums(deployment.storage_dir)
+    assert files and records["tenant"] > 0 and records["document_file"] > 0  # the demo's documents
+
+    backup = tmp_path / "backup"
+    made = deployment.run_cli("backup", str(backup), owner=True)
+    assert "backup written to" in made.stdout
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert manifest["database"]["kind"] == "postgresql" and manifest["problems"] == []
+    assert manifest["database"]["counts"] == records
+    assert {entry["key"]: entry["sha256"] for entry in manifest["files"]} == files
+
+    # The application role cannot make one: row-level security would hide every agency's rows.
+    refused = deployment.run_cli("backup", str(tmp_path / "as-app"), check=False)
+    assert refused.returncode != 0 and "row-level security" in refused.stderr
+
+    # The loss: the services stopped, the database and the stored files gone.
+    deployment.web.stop()
+    deployment.recreate_empty_database()
+    shutil.rmtree(deployment.storage_dir)
+    assert deployment.record_counts() == {}
+
+    restored = deployment.run_cli("restore", str(backup), owner=True, timeout=300)
+    assert "the row counts match the manifest" in restored.stdout, restored.stdout
+    assert deployment.record_counts() == records
+    assert checksums(deployment.storage_dir) == files
+    again = deployment.run_cli("restore", str(backup), owner=True, check=False)
+    assert again.returncode != 0 and "not empty" in again.stderr
+
+    # `systemctl start govqms.target`: the migrate unit, then the services as the application role.
+    deployment.run_cli("db", "upgrade", owner=True)
+    deployment.run_cli("grant-app-role", deployment.app_role, owner=True)
+    deployment.start_web(wait=False)
+    deployment.start_worker(wait=False)
+    deployment.start_cron(wait=False)
+    deployment.wait_for_web()
+    deployment.wait_for_worker()
+    deployment.wait_for_cron()
+    client = deployment.client()
+    client.login(SECRETARY)
+    listing = client.get(f"/t/{AGENCY}/improvement/nonconformities/")
+    assert listing.status == 200 and description in listing.text
