@@ -175,11 +175,11 @@ def test_reminders_cost_a_fixed_number_of_queries(app, world, action_due, system
 def test_a_retried_job_tells_nobody_twice(app, world, action_due, system_scope, smtp_sink, monkeypatch):
     """The worker dies after the reminders are recorded, then again in the middle of sending:
     each retry picks up where it stopped and every user gets one notification and one email."""
+    from govqms.core.db import utcnow
     from govqms.extensions import db
     from govqms.jobs.models import Job
     from govqms.jobs.services import enqueue, run_job
     from govqms.notifications import services, tasks
-    from govqms.core.db import utcnow
     from govqms.notifications.models import DeliveryMode, EmailState, Notification
 
     action_due(7)

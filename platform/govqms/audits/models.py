@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from govqms.core.db import AwareDateTime, Base, Timestamps
+from govqms.core.db import AwareDateTime, Base, Timestamps, Versioned
 from govqms.core.tenancy import TenantScoped, tenant_reference
 
 
@@ -34,7 +34,7 @@ FINDING_LABELS = {FindingType.STRENGTH: _l("Strength"), FindingType.MAJOR: _l("M
                   FindingType.OPPORTUNITY: _l("Opportunity for improvement")}
 
 
-class Audit(TenantScoped, Timestamps, Base):
+class Audit(Versioned, TenantScoped, Timestamps, Base):
     __tablename__ = "audit"
     __table_args__ = (UniqueConstraint("tenant_id", "id"),)
 

@@ -91,13 +91,33 @@ def build_checklist(audit: Audit, edition: str, locale: str = "vi") -> int:
     return len(items)
 
 
-def save_checklist(audit: Audit, results: Mapping[int, str]) -> None:
-    """The results typed against the audit's checklist, by item id (an item not in *results* keeps its own)."""
-    for item in db.session.scalars(select(ChecklistItem).where(ChecklistItem.tenant_id == audit.tenant_id,
-                                                              ChecklistItem.audit_id == audit.id)):
+class ChecklistConflict(AuditRefused):
+    """The checklist changed since the form showed it."""
+
+
+def save_checklist(audit: Audit, results: Mapping[int, str], shown: Mapping[int, str] | None = None) -> None:
+    """The results typed against the audit's checklist, by item id (an item not in *results* keeps its own).
+    With *shown* (what the form showed of each item), an item the user did not change is left alone, and
+    one someone else changed since the form was shown is refused: nothing is saved, the clauses named."""
+    items = db.session.scalars(select(ChecklistItem).where(ChecklistItem.tenant_id == audit.tenant_id,
+                                                           ChecklistItem.audit_id == audit.id)).all()
+    updates, stale = {}, []
+    for item in items:
         value = results.get(item.id)
-        if value is not None and value.strip() != item.result:
-            item.result = value.strip()[:5000]
+        if value is None or value.strip() == item.result:
+            continue
+        before = (shown or {}).get(item.id)
+        if before is not None and before.strip() == value.strip():
+            continue  # not changed in this form: someone else's newer result stays
+        if before is not None and before.strip() != item.result:
+            stale.append(item.clause)
+        updates[item] = value.strip()[:5000]
+    if stale:
+        raise ChecklistConflict(_l("Someone saved results for %(clauses)s after you opened this page, so "
+                                   "your checklist was not saved; it is kept below. Check the current results, "
+                                   "then save again.", clauses=", ".join(sorted(stale))))
+    for item, value in updates.items():
+        item.result = value
     db.session.flush()
 
 

@@ -13,7 +13,7 @@ from govqms.audits.schemas import AuditSchema, FindingSchema, ReportSchema
 from govqms.competence.services import qualified_auditors
 from govqms.conformity.services import edition_applied
 from govqms.core.clock import today
-from govqms.core.forms import form_data
+from govqms.core.forms import conflict_errors, form_data, form_status
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.web import record_or_404, requires, year_arg
@@ -57,6 +57,8 @@ def _form(audit: Audit | None):
     errors = {}
     if request.method == "POST":
         form = form_data(LIST_FIELDS)
+        errors = conflict_errors(audit)
+    if request.method == "POST" and not errors:
         try:
             data = AuditSchema().load(form)
             unit_ids = {u.id for u in choices["units"]}
@@ -79,7 +81,7 @@ def _form(audit: Audit | None):
             flash(_("Audit saved."), "success")
             return redirect(url_for(".detail", audit_id=saved.id))
     return render_template("audits/form.html", audit=audit, form=form, errors=errors, **choices), \
-        400 if errors else 200
+        form_status(errors)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -117,17 +119,21 @@ def checklist(audit_id: int):
     audit = record_or_404(Audit, audit_id)
     if audit.status == "reported":
         abort(403)
-    services.save_checklist(audit, _checklist_results(request.form))
+    try:
+        services.save_checklist(audit, _checklist_results(request.form), _checklist_results(request.form, "shown-"))
+    except services.ChecklistConflict as err:  # the page again, with what was typed
+        flash(str(err), "danger")
+        return _detail(audit, {}, request.form.to_dict(), 409)
     db.session.commit()
     flash(_("Checklist saved."), "success")
     return redirect(url_for(".detail", audit_id=audit_id))
 
 
-def _checklist_results(form) -> dict[int, str]:
-    """The checklist form's ``result-<item id>`` fields, by item id."""
+def _checklist_results(form, prefix: str = "result-") -> dict[int, str]:
+    """The checklist form's ``result-<item id>`` fields (or ``shown-…``, what it showed), by item id."""
     results = {}
     for key, value in form.items():
-        item_id = key.removeprefix("result-")
+        item_id = key.removeprefix(prefix)
         if item_id != key and item_id.isascii() and item_id.isdigit():
             results[int(item_id)] = value
     return results

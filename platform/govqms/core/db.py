@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ARRAY, Boolean, DateTime, Integer, MetaData, any_, bindparam, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
@@ -24,6 +24,19 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Versioned:
+    """An editable record. Each update counts its ``version`` (SQLAlchemy's version counter: an UPDATE of
+    a version another session has already replaced matches no row and fails, instead of overwriting).
+    Its edit form carries the version it showed, and :mod:`govqms.core.conflicts` refuses the save of a
+    form opened before someone else's change."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.__table__.c.version}
 
 
 def save_record(record, values: Mapping[str, Any]):

@@ -17,13 +17,38 @@ def form_data(list_fields: tuple[str, ...] = ()) -> dict[str, Any]:
     return data
 
 
+#: The key of a form's errors that says the record changed since the form was opened (status 409).
+CONFLICT = "_conflict"
+
+
+def conflict_errors(record) -> dict[str, str]:
+    """For an edit form posted about *record*: ``{CONFLICT: message}`` (the message flashed on the page
+    shown again) if someone saved it after the form was opened, else ``{}``."""
+    from govqms.core.conflicts import stale_form
+
+    message = stale_form(record) if record is not None else None
+    if not message:
+        return {}
+    flash(message, "danger")
+    return {CONFLICT: message}
+
+
+def form_status(errors: dict) -> int:
+    """The status of a form page shown (again): 409 when it conflicts, 400 with errors, else 200."""
+    return 409 if CONFLICT in errors else 400 if errors else 200
+
+
 def process_form(schema: Schema, initial: dict, on_valid: Callable[[dict], Any], *,
-                 list_fields: tuple[str, ...] = ()) -> tuple[dict, dict, Any]:
+                 list_fields: tuple[str, ...] = (), record=None) -> tuple[dict, dict, Any]:
     """GET: ``(initial, {}, None)``. POST: the schema loads the form; *on_valid* receives the data
-    and returns either a response (done) or a dict of field errors (shown, nothing lost)."""
+    and returns either a response (done) or a dict of field errors (shown, nothing lost). An edit form
+    of *record* opened before someone else saved it is shown again with its input (:data:`CONFLICT`)."""
     if request.method != "POST":
         return initial, {}, None
     form = form_data(list_fields)
+    conflict = conflict_errors(record)
+    if conflict:
+        return form, conflict, None
     try:
         data = schema.load(form)
     except ValidationError as err:

@@ -9,4 +9,7 @@ def combine_args(args: dict, **changes) -> dict:
 
 
 def init_app(app) -> None:
+    from govqms.core.conflicts import version_field
+
     app.jinja_env.filters["combine_args"] = combine_args
+    app.jinja_env.globals["version_field"] = version_field

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from govqms.core.db import AwareDateTime, Base, Timestamps
+from govqms.core.db import AwareDateTime, Base, Timestamps, Versioned
 from govqms.core.tenancy import TenantScoped, tenant_reference
 
 
@@ -67,7 +67,7 @@ class ReplyFields:
         return ReplyState.MISSING if today > deadline else ReplyState.AWAITED
 
 
-class DataCallReply(ReplyFields, TenantScoped, Timestamps, Base):
+class DataCallReply(Versioned, ReplyFields, TenantScoped, Timestamps, Base):
     """One agency's reply to a data call, in the agency's own file."""
 
     __tablename__ = "data_call_reply"
@@ -87,7 +87,7 @@ class UnitCall(RequestFields, TenantScoped, Timestamps, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
 
 
-class UnitCallReply(ReplyFields, TenantScoped, Timestamps, Base):
+class UnitCallReply(Versioned, ReplyFields, TenantScoped, Timestamps, Base):
     """One unit's reply to a :class:`UnitCall`."""
 
     __tablename__ = "unit_call_reply"

@@ -9,7 +9,8 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from govqms.core.clock import today
-from govqms.core.forms import form_data
+from govqms.core.conflicts import stale_form
+from govqms.core.forms import CONFLICT, conflict_errors, form_data
 from govqms.core.listing import list_args
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
@@ -146,6 +147,8 @@ def answer(reply_id: int):
     if request.method == "POST":
         if not g.access.can(Action.DATA_CALLS_REPLY):
             abort(403)
+        errors = conflict_errors(slot)
+    if request.method == "POST" and not errors:
         try:
             _save_reply(slot)
             return redirect(url_for(".answer", reply_id=slot.id))
@@ -155,7 +158,8 @@ def answer(reply_id: int):
             errors["files"] = str(refused)
     return render_template("datacalls/answer.html", slot=slot, call=call, errors=errors, today=today(),
                            form=request.form, STATE_LABELS=STATE_LABELS,
-                           can_reply=g.access.can(Action.DATA_CALLS_REPLY)), (422 if errors else 200)
+                           can_reply=g.access.can(Action.DATA_CALLS_REPLY)), \
+        (409 if CONFLICT in errors else 422 if errors else 200)
 
 
 @agency.route("/<int:reply_id>/template")
@@ -235,6 +239,11 @@ def unit_answer(unit_call_id: int, unit_reply_id: int):
         abort(404)
     if not services.may_answer_for_unit(g.access, current_user.id, g.tenant.id, slot.unit_id):
         abort(403)
+    conflict = stale_form(slot)
+    if conflict:  # answered by someone else since the page was opened: back, with what changed and theirs
+        flash(" ".join([conflict, _("Your answer, not saved: %(text)s", text=request.form.get("note", "")[:500])]),
+              "danger")
+        return redirect(url_for(".unit_detail", unit_call_id=call.id) + f"#reply-{slot.id}"), 303
     try:
         _save_reply(slot)
     except (ValidationError, UploadRefused) as problem:

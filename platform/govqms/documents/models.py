@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from govqms.core.db import AwareDateTime, Base, Timestamps
+from govqms.core.db import AwareDateTime, Base, Timestamps, Versioned
 from govqms.core.errors import Refused
 from govqms.core.tenancy import TenantScoped, tenant_reference
 
@@ -62,7 +62,7 @@ DOCUMENT_STATUS_LABELS = {
 FROZEN = frozenset({RevisionStatus.APPROVED, RevisionStatus.EFFECTIVE, RevisionStatus.SUPERSEDED})
 
 
-class Document(TenantScoped, Timestamps, Base):
+class Document(Versioned, TenantScoped, Timestamps, Base):
     __tablename__ = "document"
     __table_args__ = (
         UniqueConstraint("tenant_id", "code"),
@@ -99,7 +99,7 @@ class Document(TenantScoped, Timestamps, Base):
         return f"{self.code} {self.title}"
 
 
-class Revision(TenantScoped, Timestamps, Base):
+class Revision(Versioned, TenantScoped, Timestamps, Base):
     """One issue (lần ban hành) of a document."""
 
     __tablename__ = "document_revision"

@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
 from govqms.core.clock import today
+from govqms.core.forms import conflict_errors, form_status
 from govqms.core.listing import list_args
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
@@ -99,15 +100,16 @@ def _document_form(document: Document | None):
     form = ({"code": document.code, "title": document.title, "kind": document.kind,
              "owner_unit_id": document.owner_unit_id or "", "review_interval_months": document.review_interval_months}
             if document else {"review_interval_months": 12})
-    errors, status = {}, 200
+    errors = {}
     if request.method == "POST":
         form = request.form.to_dict()
+        errors = conflict_errors(document)
         try:
-            data = DocumentSchema().load(form)
+            data = None if errors else DocumentSchema().load(form)
         except ValidationError as err:
             errors = first_errors(err.messages)
         else:
-            errors = services.form_problems(g.tenant.id, data, document)
+            errors = errors or services.form_problems(g.tenant.id, data, document)
             if not errors:
                 if document is None:
                     document = services.create_document(g.tenant.id, drafter_id=current_user.id, **data)
@@ -117,9 +119,8 @@ def _document_form(document: Document | None):
                     flash(_("Document %(code)s saved.", code=data["code"]), "success")
                 db.session.commit()
                 return redirect(url_for(".detail", document_id=document.id))
-        status = 400
     return render_template("documents/form.html", document=document, form=form, errors=errors,
-                           units=_units()), status
+                           units=_units()), form_status(errors)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -187,19 +188,22 @@ def edit_revision(document_id: int, revision_id: int):
         abort(403)
     form = {"change_summary": revision.change_summary,
             "effective_on": revision.effective_on.strftime("%d/%m/%Y") if revision.effective_on else ""}
-    errors, status = {}, 200
+    errors = {}
     if request.method == "POST":
         form = request.form.to_dict()
+        errors = conflict_errors(revision)
         try:
+            if errors:
+                raise ValidationError({})  # saved by someone else meanwhile: the form again, with its input
             data = DraftSchema().load(form)
             services.update_draft(revision, **data)
         except ValidationError as err:
-            errors, status = first_errors(err.messages), 400
+            errors = errors or first_errors(err.messages)
         else:
             db.session.commit()
             flash(_("Draft saved."), "success")
             return redirect(url_for(".edit_revision", document_id=document_id, revision_id=revision_id))
-    return _revision_page(document, revision, form, errors), status
+    return _revision_page(document, revision, form, errors), form_status(errors)
 
 
 def _revision_page(document: Document, revision: Revision, form: dict, errors: dict):

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from govqms.core.db import AwareDateTime, Base, Timestamps
+from govqms.core.db import AwareDateTime, Base, Timestamps, Versioned
 from govqms.core.tenancy import TenantScoped, tenant_reference
 
 
@@ -40,7 +40,7 @@ NC_STATUS_LABELS = {NcStatus.OPEN: _l("Open"), NcStatus.ANALYSED: _l("Cause anal
                     NcStatus.VERIFIED: _l("Verified effective"), NcStatus.CLOSED: _l("Closed")}
 
 
-class Nonconformity(TenantScoped, Timestamps, Base):
+class Nonconformity(Versioned, TenantScoped, Timestamps, Base):
     __tablename__ = "nonconformity"
     __table_args__ = (UniqueConstraint("tenant_id", "id"), tenant_reference("unit_id", "unit"))
 
@@ -74,7 +74,7 @@ class RiskKind(StrEnum):
     OPPORTUNITY = "opportunity"
 
 
-class Risk(TenantScoped, Timestamps, Base):
+class Risk(Versioned, TenantScoped, Timestamps, Base):
     __tablename__ = "risk"
     __table_args__ = (UniqueConstraint("tenant_id", "id"), tenant_reference("unit_id", "unit"))
 

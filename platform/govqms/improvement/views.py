@@ -7,7 +7,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from govqms.core.clock import today
-from govqms.core.forms import archive_flow, process_form
+from govqms.core.forms import archive_flow, conflict_errors, form_status, process_form
 from govqms.core.listing import list_args
 from govqms.core.permissions import Action as Permission
 from govqms.core.schemas import first_errors
@@ -83,12 +83,16 @@ def nonconformity(nc_id: int):
     return _nc_page(record_or_404(Nonconformity, nc_id))
 
 
-def _nc_step(nc_id: int, schema, run, success: str):
+def _nc_step(nc_id: int, schema, run, success: str, *, edits: bool = False):
     """One step on a nonconformity: record first (404), then the form, then the workflow's rules.
     A step the workflow refuses is one whose form the page no longer shows: the refusal goes to the
-    app-wide handler, back to the page with its message."""
+    app-wide handler, back to the page with its message. A form that *edits* what the page showed is
+    refused if someone saved the nonconformity since (the page again, with the input)."""
     nc = record_or_404(Nonconformity, nc_id)
     form = request.form.to_dict()
+    conflict = conflict_errors(nc) if edits else {}
+    if conflict:
+        return _nc_page(nc, conflict, form, form_status(conflict))
     try:
         data = schema.load(form)
         run(nc, data)
@@ -103,7 +107,7 @@ def _nc_step(nc_id: int, schema, run, success: str):
 @requires(Permission.NONCONFORMITIES_MANAGE)
 def analyse(nc_id: int):
     return _nc_step(nc_id, AnalysisSchema(), lambda nc, d: services.analyse(nc, d["correction"], d["root_cause"]),
-                    _("Analysis recorded."))
+                    _("Analysis recorded."), edits=True)
 
 
 @bp.route("/nonconformities/<int:nc_id>/actions", methods=["POST"])
@@ -190,11 +194,11 @@ def _risk_form(risk: Risk | None):
         flash(_("Saved."), "success")
         return redirect(url_for(".risks"))
 
-    form, errors, done = process_form(RiskSchema(), initial, on_valid)
+    form, errors, done = process_form(RiskSchema(), initial, on_valid, record=risk)
     if done is not None:
         return done
     return render_template("improvement/risk_form.html", risk=risk, form=form, errors=errors, units=units,
-                           people=members(g.tenant.id)), 400 if errors else 200
+                           people=members(g.tenant.id)), form_status(errors)
 
 
 @bp.route("/risks/new", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from govqms.core.db import Base, Timestamps
+from govqms.core.db import Base, Timestamps, Versioned
 from govqms.core.tenancy import TenantScoped
 
 
@@ -51,7 +51,7 @@ class InspectionPlan(Timestamps, Base):
     approved_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
-class Inspection(TenantScoped, Timestamps, Base):
+class Inspection(Versioned, TenantScoped, Timestamps, Base):
     """One agency's inspection in a plan: planned by the overseer, part of the agency's file.
 
     Overseers write it through :mod:`govqms.inspections.services`, which takes the agency's

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from govqms.core.clock import today
+from govqms.core.forms import conflict_errors, form_status
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.web import requires, year_arg
@@ -85,6 +86,9 @@ def detail(inspection_id: int):
     if request.method == "POST":
         if not g.access.can(Action.INSPECTIONS_MANAGE):
             abort(403)
+        errors = conflict_errors(inspection)
+        if errors:  # saved by someone else since the page was opened: the page again, with the input
+            return _detail_page(inspection, tenant, plan_, errors=errors, step=step, status=form_status(errors))
         try:
             _apply(step, inspection)
             db.session.commit()

@@ -6,14 +6,14 @@ import datetime as dt
 from sqlalchemy import Date, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from govqms.core.db import AwareDateTime, Base, Timestamps
+from govqms.core.db import AwareDateTime, Base, Timestamps, Versioned
 from govqms.core.tenancy import TenantScoped, tenant_reference
 
 #: QĐ 19/2014/QĐ-TTg: the QMS is updated within three months of a legal change taking effect.
 UPDATE_WITHIN_MONTHS = 3
 
 
-class LegalChange(TenantScoped, Timestamps, Base):
+class LegalChange(Versioned, TenantScoped, Timestamps, Base):
     __tablename__ = "legal_change"
     __table_args__ = (UniqueConstraint("tenant_id", "id"),)
 

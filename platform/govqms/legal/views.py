@@ -5,7 +5,7 @@ from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from govqms.core.clock import today
-from govqms.core.forms import archive_flow, process_form
+from govqms.core.forms import archive_flow, form_status, process_form
 from govqms.core.listing import list_args
 from govqms.core.permissions import Action
 from govqms.core.web import record_or_404, requires
@@ -49,11 +49,12 @@ def _form(change: LegalChange | None):
         flash(_("Legal change %(number)s saved.", number=data["number"]), "success")
         return redirect(url_for(".index"))
 
-    form, errors, done = process_form(LegalChangeSchema(), initial, on_valid, list_fields=("document_ids",))
+    form, errors, done = process_form(LegalChangeSchema(), initial, on_valid, list_fields=("document_ids",),
+                                      record=change)
     if done is not None:
         return done
     return render_template("legal/form.html", change=change, form=form, errors=errors,
-                           documents=documents), 400 if errors else 200
+                           documents=documents), form_status(errors)
 
 
 @bp.route("/new", methods=["GET", "POST"])

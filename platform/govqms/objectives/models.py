@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from govqms.core.db import AwareDateTime, Base, Timestamps
+from govqms.core.db import AwareDateTime, Base, Timestamps, Versioned
 from govqms.core.tenancy import TenantScoped, tenant_reference
 
 
@@ -37,7 +37,7 @@ SOURCE_LABELS = {Source.TYPED: _l("Entered by hand"), Source.ON_TIME_RATE: _l("O
                  Source.SATISFACTION_RATE: _l("Satisfaction rate (computed)")}
 
 
-class Objective(TenantScoped, Timestamps, Base):
+class Objective(Versioned, TenantScoped, Timestamps, Base):
     __tablename__ = "objective"
     __table_args__ = (UniqueConstraint("tenant_id", "id"), tenant_reference("unit_id", "unit"))
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from govqms.core.clock import today
-from govqms.core.forms import archive_flow, confirm_page, process_form
+from govqms.core.forms import archive_flow, confirm_page, form_status, process_form
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.storage import get_storage
@@ -75,11 +75,11 @@ def _form(objective: Objective | None):
         flash(_("Objective saved."), "success")
         return redirect(url_for(".detail", objective_id=saved.id))
 
-    form, errors, done = process_form(ObjectiveSchema(), initial, on_valid)
+    form, errors, done = process_form(ObjectiveSchema(), initial, on_valid, record=objective)
     if done is not None:
         return done
     return render_template("objectives/form.html", objective=objective, form=form, errors=errors, units=units,
-                           people=people), 400 if errors else 200
+                           people=people), form_status(errors)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -6,12 +6,12 @@ import datetime as dt
 from sqlalchemy import Date, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from govqms.core.db import Base, Timestamps
+from govqms.core.db import Base, Timestamps, Versioned
 from govqms.core.tenancy import TenantScoped
 from govqms.performance.periods import Period
 
 
-class ServiceResult(TenantScoped, Timestamps, Base):
+class ServiceResult(Versioned, TenantScoped, Timestamps, Base):
     """Dossiers of one reporting period, as the report gave it (a month, a quarter, a half-year, a year
     or a range of whole months), for one field (lĩnh vực) or procedure, or for the agency as a whole
     when both are empty. A period longer than a month is kept as that period, never spread over its
@@ -54,7 +54,7 @@ class ServiceResult(TenantScoped, Timestamps, Base):
         self.period_start, self.period_end = period.start, period.end
 
 
-class SatisfactionSurvey(TenantScoped, Timestamps, Base):
+class SatisfactionSurvey(Versioned, TenantScoped, Timestamps, Base):
     """Satisfaction measured in one month: responses and how many were satisfied."""
 
     __tablename__ = "satisfaction_survey"

@@ -9,7 +9,7 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
 from govqms.core.clock import today
-from govqms.core.forms import process_form
+from govqms.core.forms import form_status, process_form
 from govqms.core.imports import ImportRefused
 from govqms.core.permissions import Action
 from govqms.core.spreadsheets import check_spreadsheet
@@ -57,11 +57,11 @@ def _survey_form(survey: SatisfactionSurvey | None):
         flash(_("Survey of %(period)s saved.", period=f"{month:02d}/{year}"), "success")
         return redirect(url_for(".index", year=year))
 
-    form, errors, done = process_form(SurveySchema(), initial, on_valid)
+    form, errors, done = process_form(SurveySchema(), initial, on_valid, record=survey)
     if done is not None:
         return done
     return render_template("performance/survey_form.html", record=survey, form=form, errors=errors), \
-        400 if errors else 200
+        form_status(errors)
 
 
 RESULT_FIELDS = ("field", "procedure_code", "received", "resolved_early", "resolved_on_time", "resolved_late",
@@ -83,11 +83,11 @@ def _result_form(result: ServiceResult | None):
         flash(_("Results of %(period)s saved.", period=period.label()), "success")
         return redirect(url_for(".index", year=period.year))
 
-    form, errors, done = process_form(ServiceResultSchema(), initial, on_valid)
+    form, errors, done = process_form(ServiceResultSchema(), initial, on_valid, record=result)
     if done is not None:
         return done
     return render_template("performance/result_form.html", record=result, form=form, errors=errors), \
-        400 if errors else 200
+        form_status(errors)
 
 
 @bp.route("/results/new", methods=["GET", "POST"])

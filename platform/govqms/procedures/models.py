@@ -6,11 +6,11 @@ import datetime as dt
 from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from govqms.core.db import AwareDateTime, Base, Timestamps
+from govqms.core.db import AwareDateTime, Base, Timestamps, Versioned
 from govqms.core.tenancy import TenantScoped, tenant_reference
 
 
-class AdminProcedure(TenantScoped, Timestamps, Base):
+class AdminProcedure(Versioned, TenantScoped, Timestamps, Base):
     __tablename__ = "admin_procedure"
     __table_args__ = (UniqueConstraint("tenant_id", "code"), tenant_reference("work_procedure_id", "document"))
 

@@ -5,7 +5,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
-from govqms.core.forms import archive_flow, process_form
+from govqms.core.forms import archive_flow, form_status, process_form
 from govqms.core.listing import filters_of, list_args
 from govqms.core.permissions import Action
 from govqms.core.spreadsheets import SpreadsheetRefused, check_spreadsheet
@@ -50,11 +50,11 @@ def _form(procedure: AdminProcedure | None):
         flash(_("Procedure %(code)s saved.", code=data["code"]), "success")
         return redirect(url_for(".index"))
 
-    form, errors, done = process_form(ProcedureSchema(), initial, on_valid)
+    form, errors, done = process_form(ProcedureSchema(), initial, on_valid, record=procedure)
     if done is not None:
         return done
     return render_template("procedures/form.html", procedure=procedure, form=form, errors=errors,
-                           choices=choices), 400 if errors else 200
+                           choices=choices), form_status(errors)
 
 
 

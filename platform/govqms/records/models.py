@@ -6,11 +6,11 @@ import datetime as dt
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from govqms.core.db import AwareDateTime, Base, Timestamps
+from govqms.core.db import AwareDateTime, Base, Timestamps, Versioned
 from govqms.core.tenancy import TenantScoped, tenant_reference
 
 
-class RecordEntry(TenantScoped, Timestamps, Base):
+class RecordEntry(Versioned, TenantScoped, Timestamps, Base):
     __tablename__ = "record_entry"
     __table_args__ = (tenant_reference("document_id", "document"), tenant_reference("keeper_unit_id", "unit"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from govqms.core.forms import archive_flow, process_form
+from govqms.core.forms import archive_flow, form_status, process_form
 from govqms.core.listing import list_args
 from govqms.core.permissions import Action
 from govqms.core.web import record_or_404, requires
@@ -48,11 +48,11 @@ def _form(entry: RecordEntry | None):
         flash(_("Record %(name)s saved.", name=data["name"]), "success")
         return redirect(url_for(".index"))
 
-    form, errors, done = process_form(RecordEntrySchema(), initial, on_valid)
+    form, errors, done = process_form(RecordEntrySchema(), initial, on_valid, record=entry)
     if done is not None:
         return done
     return render_template("records/form.html", entry=entry, form=form, errors=errors, documents=documents,
-                           units=units), 400 if errors else 200
+                           units=units), form_status(errors)
 
 
 @bp.route("/new", methods=["GET", "POST"])

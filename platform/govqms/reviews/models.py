@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from govqms.core.db import Base, Timestamps
+from govqms.core.db import Base, Timestamps, Versioned
 from govqms.core.tenancy import TenantScoped
 
 
-class ManagementReview(TenantScoped, Timestamps, Base):
+class ManagementReview(Versioned, TenantScoped, Timestamps, Base):
     __tablename__ = "management_review"
     __table_args__ = (UniqueConstraint("tenant_id", "id"),)
 

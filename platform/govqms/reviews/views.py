@@ -7,7 +7,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from govqms.core.clock import today
-from govqms.core.forms import process_form
+from govqms.core.forms import conflict_errors, form_status, process_form
 from govqms.core.permissions import Action as Permission
 from govqms.core.schemas import first_errors
 from govqms.core.web import record_or_404, requires
@@ -73,6 +73,9 @@ def detail(review_id: int):
 @requires(Permission.REVIEWS_MANAGE)
 def notes(review_id: int):
     review = record_or_404(ManagementReview, review_id)
+    conflict = conflict_errors(review)
+    if conflict:
+        return _page(review, conflict, request.form.to_dict(), form_status(conflict))
     try:
         data = NotesSchema().load(request.form.to_dict())
     except ValidationError as err:

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from govqms.core.db import AwareDateTime, Base, Timestamps
+from govqms.core.db import AwareDateTime, Base, Timestamps, Versioned
 from govqms.core.permissions import OversightRoleKind, TenantRole
 from govqms.core.tenancy import TenantScoped
 
@@ -173,7 +173,7 @@ class Tenant(Timestamps, Base):
         return f"<Tenant {self.slug}>"
 
 
-class Unit(TenantScoped, Timestamps, Base):
+class Unit(Versioned, TenantScoped, Timestamps, Base):
     """A division (phòng) of a tenant, owning documents, objectives and actions."""
 
     __tablename__ = "unit"

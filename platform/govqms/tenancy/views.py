@@ -5,6 +5,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from govqms.core.forms import conflict_errors, form_status
 from govqms.core.listing import list_args
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
@@ -39,15 +40,18 @@ def units():
 
 def _unit_form(unit: Unit | None):
     form = {"code": unit.code, "name": unit.name} if unit else {}
-    errors, status = {}, 200
+    errors = {}
     if request.method == "POST":
         form = request.form.to_dict()
+        errors = conflict_errors(unit)
         try:
-            data = UnitSchema().load(form)
+            data = None if errors else UnitSchema().load(form)
         except ValidationError as err:
             errors = first_errors(err.messages)
         else:
-            if services.unit_code_taken(g.tenant, data["code"], except_id=unit.id if unit else None):
+            if data is None:
+                pass  # saved by someone else meanwhile: the form again, with its input
+            elif services.unit_code_taken(g.tenant, data["code"], except_id=unit.id if unit else None):
                 errors = {"code": _("Another unit already uses this code.")}
             elif unit is None:
                 services.create_unit(g.tenant, **data)
@@ -59,8 +63,7 @@ def _unit_form(unit: Unit | None):
                 db.session.commit()
                 flash(_("Unit %(code)s saved.", code=data["code"]), "success")
                 return redirect(url_for(".units"))
-        status = 400
-    return render_template("tenancy/unit_form.html", unit=unit, form=form, errors=errors), status
+    return render_template("tenancy/unit_form.html", unit=unit, form=form, errors=errors), form_status(errors)
 
 
 @workspace.route("/units/new", methods=["GET", "POST"])
