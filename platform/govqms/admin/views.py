@@ -7,6 +7,7 @@ change is written to the activity log with the operator as actor.
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, BaseView, expose
 from flask_admin.actions import action
@@ -25,6 +26,7 @@ from govqms.admin import services
 from govqms.admin.schemas import ManifestTextSchema, MergeSchema, RunNowSchema
 from govqms.core.activity import ActivityEntry
 from govqms.core.i18n import LANGUAGE_NAMES
+from govqms.core.listing import MAX_PAGE
 from govqms.core.permissions import ROLE_LABELS, OversightRoleKind, TenantRole
 from govqms.core.schemas import first_errors
 from govqms.core.tenancy import TenantScope, set_scope
@@ -100,6 +102,41 @@ class OperatorModelView(OperatorOnly, ModelView):
     can_view_details = True
     can_delete = False  # deleting is archiving; records are not removed from the back office
     column_labels = COMMON_LABELS
+
+    def _get_list_extra_args(self):
+        """The list's page from the query string, held within the pages a list can have (a page beyond
+        the last is an empty page, not a database error); the page size is ours."""
+        args = super()._get_list_extra_args()
+        args.page = min(max(args.page or 0, 0), MAX_PAGE)
+        args.page_size = None
+        return args
+
+    def _get_list_filter_args(self):
+        """The filters of the query string; one whose number no column holds is not applied, and said
+        as a value that does not parse is."""
+        found = super()._get_list_filter_args()
+        kept = []
+        for index, name, value in found or ():
+            try:
+                cleaned = self._filters[index].clean(value)
+            except (TypeError, ValueError, OverflowError):
+                cleaned = None
+            numbers = [n for n in (cleaned if isinstance(cleaned, (list, tuple)) else [cleaned])
+                       if isinstance(n, int) and not isinstance(n, bool)]
+            if any(not -(2**63) <= n < 2**63 for n in numbers):
+                flash(self.get_invalid_value_msg(value, self._filters[index]), "error")
+                continue
+            kept.append((index, name, value))
+        return kept if found is not None else None
+
+    def get_one(self, id):
+        """The row of ``?id=``; an id the key column cannot hold (not a number, beyond the column) is
+        no row (the list, saying so), not a database error."""
+        key = self.model.__mapper__.primary_key
+        if len(key) == 1 and isinstance(key[0].type, sa.Integer):
+            if not isinstance(id, str) or not id.isdigit() or not 0 < int(id) < 2**31:
+                return None
+        return super().get_one(id)
 
 
 class ReadOnlyView(OperatorModelView):

@@ -2,7 +2,8 @@
 
 An import is all-or-nothing: rows are validated first, and if any row is wrong nothing is
 written and the report lists each problem with its row number (as the spreadsheet shows it)
-and column.
+and column. A cell's text loses the invisible control characters a pasted text carries; one
+holding a NUL character (which the database cannot store) is a problem of its row.
 """
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from marshmallow import Schema, ValidationError
 
 from govqms.core import layout
 from govqms.core.errors import Refused
+from govqms.core.schemas import PASTED_BREAKS, PASTED_CONTROLS
 from govqms.core.text import fold
+
+UNSTORABLE = _l("This text contains a character that cannot be stored.")
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,20 @@ class RowError:
 
     def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "column": self.column, "message": self.message}
+
+
+def clean_cell(value: Any) -> Any:
+    """A cell's text without the control characters a pasted text carries (its line and page breaks
+    become line ends); a NUL stays, for :func:`unstorable` to report. Other values unchanged."""
+    if isinstance(value, str):
+        return PASTED_CONTROLS.sub("", PASTED_BREAKS.sub("\n", value))
+    return value
+
+
+def unstorable(number: int, values: dict[str, Any], labels: dict[str, str]) -> list[RowError]:
+    """The problems of row *number* whose cells (field: value) hold text the database cannot store."""
+    return [RowError(number, str(labels.get(name, name)), str(UNSTORABLE)) for name, value in values.items()
+            if isinstance(value, str) and "\x00" in value]
 
 
 class ImportRefused(Refused):
@@ -113,7 +131,7 @@ def cells(rows: list[list[Any]], mapping: dict[str, int], start: int = 1, key: s
         if all(cell in (None, "") for cell in row):
             continue  # blank lines in a spreadsheet are not data
         values = {field: (row[i] if i < len(row) else None) for field, i in mapping.items()}
-        values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+        values = {k: (clean_cell(v).strip() if isinstance(v, str) else v) for k, v in values.items()}
         if key is not None and values.get(key) in (None, ""):
             if layout.is_signature(row):
                 return
@@ -128,6 +146,9 @@ def validate_rows(rows: list[list[Any]], mapping: dict[str, int], schema: Schema
     """Load every data row through *schema*; return the good rows with their numbers, and errors."""
     good, errors = [], []
     for number, values in cells(rows, mapping, start, key):
+        if problems := unstorable(number, values, labels):
+            errors.extend(problems)
+            continue
         try:
             good.append((number, schema.load({k: v for k, v in values.items() if v not in (None, "")})))
         except ValidationError as err:

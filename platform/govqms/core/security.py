@@ -1,5 +1,7 @@
-"""Security headers, error pages, and the per-request tenant scope and actor reset."""
+"""Security headers, error pages, input no one types refused, and the per-request tenant scope and actor reset."""
 from __future__ import annotations
+
+import re
 
 from flask import g, render_template, request
 from flask_babel import gettext as _
@@ -18,6 +20,32 @@ CSP = (
 ADMIN_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'").replace(
     "script-src 'self'", "script-src 'self' 'unsafe-inline'"
 )
+
+
+#: Control characters (C0 and DEL): no one types them in an address, and none can be stored as typed.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _unusable_input() -> bool:
+    """Whether the request holds what no person types and the database cannot take: a control
+    character in its path, query string or a file name, a NUL in a form field (PostgreSQL refuses it
+    and SQLite would keep it). Other control characters in a text a person pasted (a line break from a
+    word processor, say) are harmless there: the schemas' text fields strip them."""
+    if CONTROL.search(request.path):
+        return True
+    if any(CONTROL.search(key + value) for key, value in request.args.items(multi=True)):
+        return True
+    if any("\x00" in key + value for key, value in request.form.items(multi=True)):
+        return True
+    return any(CONTROL.search(upload.filename or "") for _name, upload in request.files.items(multi=True))
+
+
+def _refuse_unusable_input():
+    if _unusable_input():
+        return _error(400, _("Characters that cannot be used"),
+                      _("The address or the form holds a control character (such as a NUL byte) that cannot be "
+                        "used. Check what was pasted and send it again."))
+    return None
 
 
 def _set_headers(response):
@@ -65,6 +93,7 @@ def _error(code: int, title: str, message: str):
 
 def init_app(app) -> None:
     app.before_request(_begin_request)
+    app.before_request(_refuse_unusable_input)  # before any view reads the database with it
     app.after_request(_set_headers)
     app.teardown_request(_end_request)
 

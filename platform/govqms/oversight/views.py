@@ -31,14 +31,24 @@ PER_PAGE = 100
 
 
 def _as_of_date(source=None) -> dt.date:
-    """The day the view is for: ``?on=dd/mm/yyyy``, today by default (in Vietnam)."""
+    """The day the view is for: ``?on=dd/mm/yyyy``, today by default (in Vietnam). A day before the
+    first rules took effect, or past the days anyone enters, has no comparison: today's is shown."""
+    from govqms.compliance.engine import RULE_SETS
+    from govqms.core.schemas import LAST_DAY
+
     raw = (source if source is not None else request.args).get("on", "")
     try:
-        return dt.datetime.strptime(raw, "%d/%m/%Y").date()
+        day = dt.datetime.strptime(raw, "%d/%m/%Y").date()
     except ValueError:
         if raw:
             flash(_("Enter the date as dd/mm/yyyy."), "warning")
         return today()
+    first = min(rule_set.applies_from for rule_set in RULE_SETS)
+    if not first <= day <= LAST_DAY:
+        flash(_("Enter a date between %(start)s and %(end)s.", start=f"{first:%d/%m/%Y}", end=f"{LAST_DAY:%d/%m/%Y}"),
+              "warning")
+        return today()
+    return day
 
 
 @dataclass(frozen=True)

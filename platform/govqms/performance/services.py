@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from govqms.core import layout
 from govqms.core.clock import today
 from govqms.core.db import save_record
-from govqms.core.imports import ImportRefused, RowError
+from govqms.core.imports import ImportRefused, RowError, clean_cell, unstorable
 from govqms.core.layout import text_of
 from govqms.core.text import fold, sort_key
 from govqms.extensions import db
@@ -206,7 +206,7 @@ def plan(tenant_id: int, rows: list[list[Any]], mapping: dict[str, int] | None =
 
     def value(raw, key):
         index = mapping.get(key)
-        return raw[index] if index is not None and index < len(raw) else None
+        return clean_cell(raw[index]) if index is not None and index < len(raw) else None
 
     def figures(raw, number) -> tuple[dict[str, int], list[RowError]]:
         counts, problems = {}, []
@@ -251,6 +251,7 @@ def plan(tenant_id: int, rows: list[list[Any]], mapping: dict[str, int] | None =
             outcome.skipped.append(Skipped(number, str(SKIP_REASONS["signature"])))
             continue
         counts, problems = figures(raw, number)
+        problems += unstorable(number, {k: value(raw, k) for k in mapping if k in labels}, labels)
         if layout.is_total(label_cells):
             errors.extend(problems)
             totals.append((number, counts, list(parsed)))
