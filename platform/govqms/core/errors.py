@@ -40,6 +40,25 @@ def _answer(message: str, status: int):
     return render_template("refused.html", message=message, back=back), status
 
 
+def _database_unavailable(app, err: Exception):
+    """The database cannot be reached (restarting, the network): a page that needs nothing from it (not
+    even the user's language), status 503, saying what the user can do."""
+    from flask_babel import force_locale
+
+    log.error("%s %s: the database is unavailable: %s", request.method, request.path,
+              str(err).splitlines()[0] if str(err) else type(err).__name__)
+    try:
+        _rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone: nothing to roll back
+        pass
+    with force_locale(app.config.get("BABEL_DEFAULT_LOCALE", "vi")):
+        page = render_template("unavailable.html", lang=app.config.get("BABEL_DEFAULT_LOCALE", "vi"),
+                               title=_("The service is briefly unavailable"), back=_("Back"),
+                               message=_("The database could not be reached, so this request may not have been "
+                                         "saved. Wait a moment, check, and try again."))
+    return page, 503, {"Retry-After": "30"}
+
+
 def init_app(app) -> None:
     from sqlalchemy.exc import IntegrityError, OperationalError
     from sqlalchemy.orm.exc import StaleDataError
@@ -61,7 +80,7 @@ def init_app(app) -> None:
         # SQLite (the embedded default) refuses a second writer at the same instant instead of waiting
         # when both had read first; anything else is a real failure
         if "database is locked" not in str(err.orig):
-            raise err
+            return _database_unavailable(app, err)
         _rollback()
         log.warning("%s %s: the database was busy with another write", request.method, request.path)
         return _answer(_("Another change was being saved at the same instant, so yours was not saved. "
