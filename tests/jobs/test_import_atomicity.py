@@ -183,10 +183,44 @@ def test_a_database_error_after_the_batches_leaves_nothing_and_a_readable_failur
 
 
 @pytest.mark.postgresql_only
-def test_a_value_the_database_refuses_mid_import_fails_the_job_without_retry(installation, system_context):
-    """PostgreSQL stores no NUL character in text: a name with one on row 2,400 is refused by the
-    database (DataError) after two batches were flushed. Nothing stays; the job is failed, in words,
-    and not handed back to RQ for a retry that would be refused the same way."""
+def test_a_value_the_database_refuses_mid_import_fails_the_job_without_retry(installation, system_context,
+                                                                             monkeypatch):
+    """The database refuses a value on row 2,400, after two batches were flushed (a NUL character,
+    which PostgreSQL cannot store, was such a value; the import now refuses it on its row before any
+    write, so the refusal is staged here as the database would raise it). Nothing stays; the job is
+    failed, in words, and not handed back to RQ for a retry that would be refused the same way."""
+    import sqlalchemy.exc
+
+    from govqms.core.storage import get_storage
+    from govqms.extensions import db
+    from govqms.jobs import services
+    from govqms.jobs.models import Job
+    from govqms.procedures import services as procedures
+
+    real_save = procedures.save
+
+    def save(procedure, **values):
+        if values["name"] == "Thủ tục số 2398":  # spreadsheet row 2,400
+            raise sqlalchemy.exc.DataError("INSERT INTO admin_procedure …", {}, Exception("invalid byte sequence"))
+        return real_save(procedure, **values)
+
+    monkeypatch.setattr(procedures, "save", save)
+    tenant_id = installation.world.tenant_ids["b1"]
+    key = get_storage().put(tenant_id, catalogue(2_500))
+    job = Job(task="procedures.import", tenant_id=tenant_id, read_only=False,
+              params={"storage_key": key, "extension": "csv", "locale": "en"})
+    db.session.add(job)
+    db.session.commit()
+    job_id = job.id
+    assert services.run_job(job_id) == "failed"  # returned, not raised: RQ does not retry it
+    job = db.session.get(Job, job_id)
+    assert job.status == "failed" and job.progress == 80 and "DataError" in job.error
+    assert job.message.startswith("The database refused a value"), job.message
+    assert committed(tenant_id) == {"procedures": 0, "created": 0, "updated": 0}
+
+
+def test_a_nul_character_is_refused_on_its_row_before_any_write(installation, system_context):
+    """What the database would refuse is refused first, on its row, with the rest of the file's report."""
     from govqms.core.storage import get_storage
     from govqms.extensions import db
     from govqms.jobs import services
@@ -199,10 +233,9 @@ def test_a_value_the_database_refuses_mid_import_fails_the_job_without_retry(ins
     db.session.add(job)
     db.session.commit()
     job_id = job.id
-    assert services.run_job(job_id) == "failed"  # returned, not raised: RQ does not retry it
+    assert services.run_job(job_id) == "finished"
     job = db.session.get(Job, job_id)
-    assert job.status == "failed" and job.progress == 80 and "DataError" in job.error
-    assert job.message.startswith("The database refused a value"), job.message
+    assert [problem["row"] for problem in job.report] == [2_400]
     assert committed(tenant_id) == {"procedures": 0, "created": 0, "updated": 0}
 
 

@@ -71,6 +71,8 @@ def test_a_data_call_sent_while_redis_is_out_is_sent_once_and_its_emails_follow(
     overseer = login_as("p1_overseer")
     response = send(overseer, world, ["a1", "a2"])
     assert response.status_code == 302  # not a 500: the call is sent, the emails wait for the queue
+    assert "Thư điện tử sẽ được gửi ngay khi dịch vụ xử lý nền hoạt động trở lại" in overseer.get(
+        response.location).text  # and the overseer is told so
     assert db.session.scalar(select(func.count()).select_from(DataCall)) == 1
     assert db.session.scalar(select(func.count()).select_from(DataCallReply)) == 2
     waiting = jobs("notifications.deliver")

@@ -62,9 +62,16 @@ def _save_reply(slot) -> None:
     if not checked and not slot.files and not data["note"]:
         raise UploadRefused(_("Attach the report or write the answer."))
     services.reply(slot, note=data["note"], files=checked, user_id=current_user.id)
-    db.session.commit()
-    deliver_soon()
+    _tell_now()
     flash(_("Your reply was sent."), "success")
+
+
+def _tell_now() -> None:
+    """Commit the write with the job that emails those it told (the outbox: together or not at all)."""
+    job = deliver_soon()
+    db.session.commit()
+    if job is not None and job.waiting_for_queue:
+        flash(_("The emails will go out as soon as the background service is back."), "info")
 
 
 # --- the overseer ---------------------------------------------------------------------------------
@@ -91,8 +98,7 @@ def new():
             call = services.send(g.jurisdiction, title=data["title"], request=data["request"],
                                  deadline=data["deadline"], tenants=tenants, user_id=current_user.id,
                                  template=template)
-            db.session.commit()
-            deliver_soon()
+            _tell_now()
             flash(_("The data call was sent to %(n)s agencies.", n=len(tenants)), "success")
             return redirect(url_for(".detail", call_id=call.id))
         except ValidationError as error:

@@ -207,13 +207,15 @@ def send_pending(mode: DeliveryMode, handle=None) -> int:
     return sent
 
 
-def deliver_soon() -> None:
-    """After a commit that told people something: email those who want it at once, in a job."""
+def deliver_soon():
+    """With a write that told people something: email those who want it at once, in a job recorded in
+    the same transaction (committed with it). Returns the job, or None when there is nothing to send."""
     if mail_configured() and db.session.scalar(select(Notification.id).where(
             Notification.email_state == EmailState.PENDING).limit(1)) is not None:
         from govqms.jobs.services import enqueue
 
-        enqueue("notifications.deliver", tenant_id=None, user_id=None)
+        return enqueue("notifications.deliver", tenant_id=None, user_id=None)
+    return None
 
 
 def retry_interrupted(now: dt.datetime | None = None) -> tuple[int, int]:
