@@ -4,12 +4,13 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from marshmallow import ValidationError
 
 from govqms.accounts import services
 from govqms.accounts.models import User
 from govqms.accounts.schemas import LanguageSchema, LoginSchema, PasswordChangeSchema, SetPasswordSchema
+from govqms.accounts.sessions import begin_session, end_session
 from govqms.core.db import utcnow
 from govqms.core.schemas import first_errors
 from govqms.extensions import db, login_manager
@@ -58,12 +59,7 @@ def login():
         else:
             result = services.authenticate(data["email"], data["password"], client_address())
             if result.user is not None:
-                locale = session.get("locale")
-                session.clear()  # a fresh session at sign-in: no fixation
-                if locale:
-                    session["locale"] = locale
-                login_user(result.user)
-                session.permanent = True
+                begin_session(result.user, "password")
                 return redirect(safe_next(data.get("next")) or url_for("web.home"))
             status = 429 if not result.throttle.allowed else 401
             if result.throttle.locked:
@@ -80,8 +76,7 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
-    session.clear()
+    end_session()
     flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"))
 
