@@ -22,8 +22,15 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[postgresql,test]'
 	touch $@
 
+# The OpenID Connect provider the sign-in tests start (tests/accounts/test_oidc.py), from the npm registry
+# at the versions of its package-lock.json. Without npm the tests say so (and fail under CI=true).
+OIDC_PROVIDER := tests/accounts/oidc_provider
+$(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the OpenID Connect sign-in tests cannot start their provider"; fi
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(OIDC_PROVIDER)/node_modules/.package-lock.json
 
 db: install
 	$(BIN)/govqms db upgrade

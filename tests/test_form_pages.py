@@ -37,6 +37,7 @@ NOT_FORM_PAGES = {
                     "unit")
        for kind in ("create_view", "edit_view")},
     "user.create_view": "accounts come from manifests and invitations",
+    "accounts.login_code": "opens only between a password and its code (tests/accounts/test_two_factor.py)",
 }
 #: Query strings some pages need besides their URL arguments.
 QUERIES = {"performance.import_mapping": "ext=csv"}  # the isolation walk's upload is a CSV file

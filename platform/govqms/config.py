@@ -87,6 +87,39 @@ def engine_options(database_url: str) -> dict:
     return options
 
 
+def _flag(name: str) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw in {"", "0", "false", "no", "off"}:
+        return False
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def oidc_settings(production: bool) -> dict:
+    """Sign-in through an OpenID Connect provider (``govqms.accounts.oidc``), on when ``GOVQMS_OIDC_ISSUER``
+    is set. The provider's metadata is read from the issuer's ``/.well-known/openid-configuration``."""
+    issuer = os.environ.get("GOVQMS_OIDC_ISSUER") or None
+    client_id = os.environ.get("GOVQMS_OIDC_CLIENT_ID") or None
+    if issuer and not client_id:
+        raise ConfigError("GOVQMS_OIDC_CLIENT_ID must be set with GOVQMS_OIDC_ISSUER")
+    if issuer and production and not issuer.startswith("https://"):
+        raise ConfigError(f"GOVQMS_OIDC_ISSUER must be an https:// address in production, got {issuer!r}")
+    return {
+        "OIDC_ISSUER": issuer,
+        "OIDC_CLIENT_ID": client_id,
+        "OIDC_CLIENT_SECRET": os.environ.get("GOVQMS_OIDC_CLIENT_SECRET") or None,
+        # The claim whose value is matched with an account's email
+        "OIDC_CLAIM": os.environ.get("GOVQMS_OIDC_CLAIM") or "email",
+        # The text of the sign-in button (the provider's name, as its users know it)
+        "OIDC_LABEL": os.environ.get("GOVQMS_OIDC_LABEL") or None,
+        # An invited account not taken up yet is linked (its invitation accepted) at its first sign-in
+        "OIDC_AUTOLINK_INVITED": _flag("GOVQMS_OIDC_AUTOLINK_INVITED"),
+        # A provider that does not answer within this many seconds is reported down
+        "OIDC_TIMEOUT_SECONDS": _int("GOVQMS_OIDC_TIMEOUT_SECONDS", 5),
+    }
+
+
 def load_config(instance_path: Path) -> dict:
     env = os.environ.get("GOVQMS_ENV", "development")
     if env not in {"development", "production", "testing"}:
@@ -125,7 +158,12 @@ def load_config(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        # A signed-in session ends after this many hours, or after this many minutes without a request
+        "PERMANENT_SESSION_LIFETIME": _int("GOVQMS_SESSION_HOURS", 8) * 3600,
+        "SESSION_IDLE_MINUTES": _int("GOVQMS_SESSION_IDLE_MINUTES", 60),
+        # Two-factor sign-in is required of these kinds of account: "oversight", "operator" (comma-separated)
+        "TWO_FACTOR_REQUIRED_FOR": tuple(k.strip() for k in os.environ.get("GOVQMS_2FA_REQUIRED_FOR", "").split(",")
+                                         if k.strip()),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "HSTS": production,
         # A request may carry a little more than one file of the largest size.
@@ -143,6 +181,7 @@ def load_config(instance_path: Path) -> dict:
         "LOGIN_LOCK_AFTER": _int("GOVQMS_LOGIN_LOCK_AFTER", 10),
         "LOGIN_LOCK_SECONDS": _int("GOVQMS_LOGIN_LOCK_SECONDS", 15 * 60),
         "PASSWORD_HASH_METHOD": "scrypt",
+        **oidc_settings(production),
         # Language
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",

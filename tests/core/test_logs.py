@@ -167,3 +167,16 @@ def test_log_format_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("GOVQMS_LOG_FORMAT", "xml")
     with pytest.raises(ConfigError, match="GOVQMS_LOG_FORMAT"):
         load_config(tmp_path)
+
+
+def test_the_servers_request_lines_carry_no_token(app, caplog):
+    """The development server's own request lines (werkzeug) mask invitation and calendar tokens."""
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logging.getLogger("werkzeug").info('%s - - "%s" %s -', "127.0.0.1",
+                                           "GET /invite/Zq3-secret_token HTTP/1.1", "200")
+        logging.getLogger("werkzeug").info("GET /calendar/abc123DEF.ics?x=1 HTTP/1.1 200")
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Zq3-secret_token" not in text and "abc123DEF" not in text
+    assert "/invite/[redacted]" in text and "/calendar/[redacted].ics" in text

@@ -162,3 +162,17 @@ def test_head_asks_the_agencys_units(world, login_as, system_scope):
     assert login_as("a1_viewer").get(call_url).status_code == 200
     assert login_as("b1_secretary").get(call_url.replace("/t/a1/", "/t/b1/")).status_code == 404
     assert staff_client.get(f"/t/{world.a1}/unit-calls/new").status_code == 403
+
+
+def test_a_data_call_to_no_agency_in_reach_is_refused(world, login_as, system_scope):
+    """Only an agency of another jurisdiction chosen: nothing is sent, and the form says why."""
+    from sqlalchemy import func
+
+    from govqms.datacalls.models import DataCall
+    from govqms.extensions import db
+
+    overseer = login_as("p1_overseer")
+    response = send(overseer, world, ["b1"])
+    assert response.status_code == 422
+    assert "Chọn ít nhất một cơ quan thuộc phạm vi của bạn" in response.text
+    assert db.session.scalar(select(func.count()).select_from(DataCall)) == 0

@@ -64,6 +64,10 @@ def foreign(app, world, system_scope):
                                 params={"title": "secret of b1"}, link_endpoint="improvement.nonconformities",
                                 link_args={"tenant_slug": world.b1})
     db.session.add(notification)
+    from govqms.accounts.models import UserSession
+
+    browser = UserSession(user_id=owner.id, token_hash="1" * 64, method="password")  # b1's secretary's browser
+    db.session.add(browser)
     db.session.commit()
     return {
         "tenant_slug": world.b1,
@@ -78,6 +82,7 @@ def foreign(app, world, system_scope):
         "unit_call_id": unit_call.id,
         "unit_reply_id": unit_reply.id,
         "notification_id": notification.id,
+        "session_id": browser.id,
         # an invitation token is its own secret and belongs to no tenant: an unknown one is not found
         "token": "not-a-valid-invitation-token",
         **records,

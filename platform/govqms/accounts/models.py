@@ -13,7 +13,7 @@ from govqms.core.db import AwareDateTime, Base, Timestamps, utcnow
 class User(UserMixin, Timestamps, Base):
     __tablename__ = "user"
     __audited__ = True
-    __activity_redact__ = frozenset({"password_hash"})
+    __activity_redact__ = frozenset({"password_hash", "totp_secret"})
     __activity_ignore__ = frozenset({"last_login_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,6 +28,13 @@ class User(UserMixin, Timestamps, Base):
                                              nullable=False)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
+    #: two-factor sign-in: the TOTP secret (base32), set at enrolment; in force once confirmed
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
+
+    @property
+    def two_factor(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive accounts cannot sign in
@@ -45,6 +52,37 @@ class User(UserMixin, Timestamps, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+class UserSession(Base):
+    """A signed-in browser, kept on the server: the cookie carries only its token, so signing out, a
+    password change or a deactivation ends it at once, and the user sees and ends their others."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user_id_ended_at", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    #: sha256 of the token the cookie carries (the token itself is never stored)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime(), default=utcnow, nullable=False)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(AwareDateTime(), default=utcnow, nullable=False)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
+    #: how the user proved who they are: "password", "password+totp", "oidc"…
+    method: Mapped[str] = mapped_column(String(32), nullable=False)
+    address: Mapped[str] = mapped_column(String(64), default="", nullable=False)
+    user_agent: Mapped[str] = mapped_column(String(255), default="", nullable=False)
+
+
+class RecoveryCode(Base):
+    """A one-time code that replaces the second factor when the phone is lost. Only its hash is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    used_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
 
 
 class LoginAttempt(Base):

@@ -33,11 +33,11 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _failures(column, value, since) -> tuple[int, dt.datetime | None]:
-    last_success = select(func.max(LoginAttempt.at)).where(column == value, LoginAttempt.success.is_(True))
+def _failures(condition, since) -> tuple[int, dt.datetime | None]:
+    last_success = select(func.max(LoginAttempt.at)).where(condition, LoginAttempt.success.is_(True))
     count, last = db.session.execute(
         select(func.count(), func.max(LoginAttempt.at)).where(
-            column == value,
+            condition,
             LoginAttempt.success.is_(False),
             LoginAttempt.at >= since,
             LoginAttempt.at > func.coalesce(last_success.scalar_subquery(), since),
@@ -48,20 +48,28 @@ def _failures(column, value, since) -> tuple[int, dt.datetime | None]:
     return count, last
 
 
+#: The longest wait repeated failures from one address (for any accounts) impose: they slow guessing
+#: from there, never lock it (a whole office behind one public address stays able to sign in).
+MAX_SLOWDOWN = dt.timedelta(seconds=60)
+
+
 def throttle_for(email: str, address: str, now: dt.datetime | None = None) -> Throttle:
-    """Repeated failures for an account or an address slow sign-in, then lock it for a while."""
+    """Repeated failures for an account slow its sign-in, then lock it for a while. Failures from one
+    address (for any accounts) only slow that address: they never lock out the others who share it."""
     cfg = current_app.config
     now = now or utcnow()
     since = now - dt.timedelta(seconds=cfg["LOGIN_WINDOW_SECONDS"])
     worst = Throttle()
-    for column, value in ((LoginAttempt.email, email), (LoginAttempt.address, address)):
-        count, last = _failures(column, value, since)
+    keys = ((LoginAttempt.email == email, True), (LoginAttempt.address == address, False))
+    for condition, may_lock in keys:
+        count, last = _failures(condition, since)
         if last is None or count < cfg["LOGIN_SLOW_AFTER"]:
             continue
-        if count >= cfg["LOGIN_LOCK_AFTER"]:
+        if may_lock and count >= cfg["LOGIN_LOCK_AFTER"]:
             retry_at, locked = last + dt.timedelta(seconds=cfg["LOGIN_LOCK_SECONDS"]), True
         else:
-            retry_at, locked = last + dt.timedelta(seconds=2 ** (count - cfg["LOGIN_SLOW_AFTER"])), False
+            wait = min(dt.timedelta(seconds=2 ** min(count - cfg["LOGIN_SLOW_AFTER"], 16)), MAX_SLOWDOWN)
+            retry_at, locked = last + wait, False
         if retry_at > now and (worst.retry_at is None or retry_at > worst.retry_at):
             worst = Throttle(retry_at, locked)
     return worst
@@ -87,10 +95,20 @@ def authenticate(email: str, password: str, address: str) -> LoginResult:
     return LoginResult(user if ok else None, Throttle())
 
 
+def record_attempt(email: str, address: str, ok: bool) -> None:
+    """A sign-in step tried (a password, a second-factor code): counted by the throttle. Committed."""
+    db.session.add(LoginAttempt(email=normalise_email(email), address=address, success=ok))
+    db.session.commit()
+
+
 def change_password(user: User, current: str, new: str) -> bool:
+    """A new password ends every other session of the account (this browser's stays signed in)."""
+    from govqms.accounts import sessions
+
     if not user.check_password(current):
         return False
     user.set_password(new, method=current_app.config["PASSWORD_HASH_METHOD"])
+    sessions.end_all(user.id, keep=sessions.current())
     db.session.commit()
     return True
 

@@ -33,6 +33,13 @@ def expired_invitations(now: dt.datetime) -> str:
 
 
 @cleanup_step
+def ended_sessions(now: dt.datetime) -> str:
+    from govqms.accounts.sessions import forget_expired
+
+    return _("%(n)s ended session(s) removed", n=forget_expired(now))
+
+
+@cleanup_step
 def old_sign_in_attempts(now: dt.datetime) -> str:
     removed = db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - KEEP_ATTEMPTS)).rowcount
     return _("%(n)s sign-in record(s) removed", n=removed or 0)

@@ -216,6 +216,28 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+#: The URLs that carry a secret (an invitation link, a calendar feed address), as other loggers than the
+#: app's write them (the development server's request lines).
+_SECRET_IN_URL = (re.compile(r"(/invite/)[^/\s?\"']+"), re.compile(r"(/calendar/)[^/\s?\"']+(?=\.ics)"))
+
+
+def redact_secrets(text: str) -> str:
+    for pattern in _SECRET_IN_URL:
+        text = pattern.sub(r"\1[redacted]", text)
+    return text
+
+
+class SecretFilter(logging.Filter):
+    """Masks the secrets of URLs in a record (its message and its arguments) before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_secrets(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_secrets(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
 def configure(log_format: str, level: int = logging.INFO) -> logging.Handler:
     """Give the root logger its one GovQMS handler (once per process) in *log_format*."""
     root = logging.getLogger()
@@ -226,6 +248,10 @@ def configure(log_format: str, level: int = logging.INFO) -> logging.Handler:
         root.addHandler(handler)
     handler.setFormatter(make_formatter(log_format))
     root.setLevel(level)
+    for name in ("werkzeug", "gunicorn.access"):  # request lines written by the servers themselves
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, SecretFilter) for f in logger.filters):
+            logger.addFilter(SecretFilter())
     return handler
 
 

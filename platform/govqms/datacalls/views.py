@@ -95,6 +95,8 @@ def new():
         try:
             data, template = _request_form(DataCallSchema, "tenant_ids")
             tenants = services.recipients_in_reach(g.jurisdiction, data["tenant_ids"])
+            if not tenants:  # none chosen of those in reach (another jurisdiction's, or merged away)
+                raise ValidationError({"tenant_ids": [_("Choose at least one agency of your jurisdiction.")]})
             call = services.send(g.jurisdiction, title=data["title"], request=data["request"],
                                  deadline=data["deadline"], tenants=tenants, user_id=current_user.id,
                                  template=template)
