@@ -355,6 +355,25 @@ def login_as(app, world):
     return _login
 
 
+@contextlib.contextmanager
+def served(app, name: str = "app-server"):
+    """The app on a free loopback port, served by werkzeug from a thread (a browser or an identity
+    provider reaches it for real); yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
 def free_port() -> int:
     import socket
 

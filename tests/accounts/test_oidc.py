@@ -20,7 +20,6 @@ import select
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from tests.conftest import PASSWORD, service_unavailable
+from tests.conftest import PASSWORD, served, service_unavailable
 
 PROVIDER_DIR = Path(__file__).parent / "oidc_provider"
 CLIENT_ID = "govqms-test"
@@ -122,17 +121,8 @@ def running_provider(redirect_uri: str, log: Path):
 @pytest.fixture(scope="module")
 def server_url(app):
     """The app on a free loopback port (the provider redirects the browser to it), from a thread."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="oidc-app-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with served(app, "oidc-app-server") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CI, ROOT
+from tests.conftest import CI, ROOT, served
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -20,17 +19,8 @@ TIMEOUT_MS = 5_000
 @pytest.fixture
 def live_server(app):
     """Base URL of the app, served by werkzeug on a free port in a background thread."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with served(app, "e2e-server") as url:
+        yield url
 
 
 @pytest.fixture
