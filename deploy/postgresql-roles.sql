@@ -19,7 +19,16 @@ alter default privileges for role govqms_owner in schema public
 alter default privileges for role govqms_owner in schema public
     grant usage, select on sequences to govqms_app;
 grant usage on schema public to govqms_app;
+-- Nothing of the application role's own making: no object in the public schema (PostgreSQL 15
+-- refuses it already), no temporary table (it would come first in the search path, ahead of the
+-- real table of the same name, for every later statement of that connection).
+revoke create on schema public from public;
+revoke temporary on database govqms from public;
 
--- After each `govqms db upgrade` (as govqms_owner), make sure the grants are in place,
--- including the activity log being append-only for the application:
---   GOVQMS_DATABASE_URL=postgresql+psycopg://govqms_owner@/govqms govqms grant-app-role govqms_app
+-- After each `govqms db upgrade` (as govqms_owner), make sure the grants are in place, including
+-- the activity log being append-only for the application, and register the application's scope
+-- key. Run it with the application's GOVQMS_SECRET_KEY (and again whenever that key changes): the
+-- application role enters an agency's scope only with the proof derived from that key, checked by
+-- the owner's function govqms_rls.enter_scope (see platform/govqms/core/rls.py); until then it
+-- enters none.
+--   GOVQMS_SECRET_KEY=… GOVQMS_DATABASE_URL=postgresql+psycopg://govqms_owner@/govqms govqms grant-app-role govqms_app

@@ -15,6 +15,7 @@ from govqms.accounts.models import User
 from govqms.core.db import utcnow
 from govqms.core.listing import page_of
 from govqms.core.permissions import Access, OversightRoleKind, TenantRole
+from govqms.core.tenancy import reading_as
 from govqms.extensions import db
 from govqms.tenancy.models import Jurisdiction, Membership, OversightRole, Tenant, TenantStatus, Unit
 
@@ -33,17 +34,22 @@ def access_for(user, tenant: Tenant) -> Access:
 
     Members of a successor read the history of the agencies merged into it: their roles
     apply there too, read-only like everything in a merged agency.
+
+    The memberships are read as *user* (:func:`reading_as`): before any agency is in scope,
+    row-level security shows a person's own memberships only, and *user* is not always the one
+    signed in (a calendar feed's owner, when a calendar application opens the feed).
     """
     if user is None or not user.is_authenticated:
         return Access(writable_tenant=tenant.writable)
     lineage = [tenant.id, *successor_chain(tenant)] if tenant.merged_into_id else [tenant.id]
-    rows = db.session.execute(
-        select(literal("member"), Membership.role)
-        .where(Membership.user_id == user.id, Membership.tenant_id.in_(lineage))
-        .union_all(select(literal("oversight"), OversightRole.role)
-                   .join(Jurisdiction, OversightRole.jurisdiction_id == Jurisdiction.id)
-                   .where(OversightRole.user_id == user.id,
-                          Jurisdiction.path.in_(tenant.jurisdiction.ancestor_paths())))).all()
+    with reading_as(user.id), db.session.no_autoflush:
+        rows = db.session.execute(
+            select(literal("member"), Membership.role)
+            .where(Membership.user_id == user.id, Membership.tenant_id.in_(lineage))
+            .union_all(select(literal("oversight"), OversightRole.role)
+                       .join(Jurisdiction, OversightRole.jurisdiction_id == Jurisdiction.id)
+                       .where(OversightRole.user_id == user.id,
+                              Jurisdiction.path.in_(tenant.jurisdiction.ancestor_paths())))).all()
     return Access(
         roles=frozenset(TenantRole(r) for kind, r in rows if kind == "member"),
         oversight=frozenset(OversightRoleKind(r) for kind, r in rows if kind == "oversight"),

@@ -1,8 +1,8 @@
 """accounts: sessions kept on the server (a sign-out, a password change or a deactivation ends them at
 once), two-factor sign-in (TOTP secret, recovery codes)
 
-Revision ID: 0020_user_sessions
-Revises: 0019_record_versions
+Revision ID: 0021_user_sessions
+Revises: 0020_rls_everywhere
 Create Date: 2026-11-30 06:30:00
 
 Sessions signed in before this revision carry no server-side token: their users sign in again.
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0020_user_sessions'
-down_revision = '0019_record_versions'
+revision = '0021_user_sessions'
+down_revision = '0020_rls_everywhere'
 branch_labels = None
 depends_on = None
 
