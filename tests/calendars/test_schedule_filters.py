@@ -47,3 +47,20 @@ def test_a_feed_is_revoked_from_the_page_of_what_it_shows(world, login_as, syste
     assert national.get(f"/o/{world.p1}/schedule/feeds/{country.id}/revoke").status_code == 404
     assert national.post(f"/o/{world.p1}/schedule/feeds/{country.id}/revoke").status_code == 404
     assert national.get(f"/o/vn/schedule/feeds/{country.id}/revoke").status_code == 200
+
+
+def test_an_overseer_makes_no_feed_of_an_agency(world, login_as, system_scope):
+    """An agency's calendar addresses are its own people's: an overseer reading the agency neither sees
+    the form nor can post it (the database refuses it too, on PostgreSQL)."""
+    from sqlalchemy import func, select
+
+    from govqms.calendars.models import CalendarFeed
+    from govqms.extensions import db
+
+    overseer = login_as("p1_overseer")
+    page = overseer.get(f"/t/{world.a1}/calendar/")
+    assert page.status_code == 200 and f'action="/t/{world.a1}/calendar/feeds"' not in page.text
+    assert overseer.post(f"/t/{world.a1}/calendar/feeds", data={"label": "x"}).status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(CalendarFeed)) == 0
+    secretary = login_as("a1_secretary")
+    assert f'action="/t/{world.a1}/calendar/feeds"' in secretary.get(f"/t/{world.a1}/calendar/").text

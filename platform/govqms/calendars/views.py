@@ -90,6 +90,8 @@ def calendar():
 @agency_calendar.route("/feeds", methods=["POST"])
 @requires(Action.WORKSPACE_VIEW)
 def create_agency_feed():
+    if g.access.read_only:  # an overseer, or a merged agency's history: the agency's feeds are its own
+        abort(403)
     return _create(lambda label: services.create_feed(current_user, label, tenant=g.tenant), _agency_page)
 
 

@@ -206,7 +206,7 @@ def record_oversight_view(session: Session, tenant_id: int, path: str) -> None:
 
     The overseer's scope is read-only, so this goes past the ORM's write guard on purpose;
     on PostgreSQL the activity log's insert policy admits exactly this kind of entry for a
-    visible tenant (migration 0007)."""
+    visible tenant, recorded as the overseer who acts (migration 0020)."""
     actor = current_actor()
     session.connection().execute(ActivityEntry.__table__.insert(), [{
         "tenant_id": tenant_id, "at": utcnow(), "actor_id": actor.user_id, "actor_label": actor.label,

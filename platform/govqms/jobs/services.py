@@ -110,8 +110,8 @@ class JobHandle:
 
         On PostgreSQL the job row is updated in a short transaction of its own, on a separate
         connection, so the job page follows the task while the task's writes stay uncommitted.
-        That connection sets no tenant scope: row-level security then lets it see no tenant's
-        data, and it touches only the job row (platform bookkeeping, no tenant policy), by id.
+        That connection gets the scope every new transaction gets (``core.tenancy``'s begin hook):
+        it touches only the job row, by id, which the job's policy lets the job's own scope write.
         On SQLite (the embedded default, where jobs run inline inside the request that waits for
         them) a second writer would wait for the task's own write lock, so nothing is persisted
         until the task's end: the runner then records 100 %.
@@ -238,7 +238,7 @@ def relay(job_ids: list[str] | None = None, limit: int = 200) -> int:
     rq_queue = _relay_queue()
     if rq_queue is None:
         return 0
-    # The job table is platform bookkeeping (no tenant wall): this works in any request's scope.
+    # Queued jobs are readable from any scope (the job table's policy), so any request relays the outbox.
     query = select(Job.id, Job.task).where(Job.relayed_at.is_(None), Job.status == JobStatus.QUEUED)
     if job_ids is not None:
         query = query.where(Job.id.in_(job_ids))
