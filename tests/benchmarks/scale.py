@@ -22,7 +22,6 @@ import datetime as dt
 import json
 import os
 import random
-import secrets
 import statistics
 import sys
 import threading
@@ -36,6 +35,11 @@ KEYS = ("province_agencies", "comparison_p50", "comparison_p95", "comparison_sql
         "national_agencies", "national_p95", "register_p95", "mixed_rps", "mixed_errors", "import_10k_s",
         "report_s")
 BENCH_REDIS_URL = os.environ.get("GOVQMS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+#: The served app's secret, the one its scopes are proven with (registered by grant_app_role; a kept
+#: database measured again with --reuse expects the same one). A throwaway database's, not a secret.
+SECRET_KEY = "govqms-benchmark-" + "0" * 32
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -218,7 +222,7 @@ def measure_in_process(app_url: str, runs: int, import_rows: int) -> dict:
     from govqms.extensions import db
     from tests.conftest import login
 
-    app = create_app(test_config(app_url))
+    app = create_app({**test_config(app_url), "SECRET_KEY": SECRET_KEY})  # the key grant_app_role registered
     figures: dict = {}
     client = login(app.test_client(), "overseer@bench.govqms.vn")
     sql_time = [0.0]
@@ -353,7 +357,7 @@ def serve(app_url: str, port: int, folder: str):
     from tests.deploy.conftest import BIN, ROOT, Process
 
     env = {key: value for key, value in os.environ.items() if not key.startswith("GOVQMS_")}
-    env.update({"GOVQMS_ENV": "production", "GOVQMS_SECRET_KEY": secrets.token_hex(32),
+    env.update({"GOVQMS_ENV": "production", "GOVQMS_SECRET_KEY": SECRET_KEY,
                 "GOVQMS_DATABASE_URL": app_url, "GOVQMS_REDIS_URL": BENCH_REDIS_URL,
                 "GOVQMS_JOB_QUEUE": f"govqms-bench-{port}", "GOVQMS_INSTANCE_PATH": f"{folder}/instance",
                 "GOVQMS_BASE_URL": f"https://127.0.0.1:{port}", "GOVQMS_TRUSTED_PROXIES": "1",
@@ -414,7 +418,7 @@ def main() -> None:
 
                 counts = generate(args.agencies, result["national_agencies"], args.years, args.documents)
                 with db.engine.begin() as conn:
-                    grant_app_role(conn, APP_ROLE)
+                    grant_app_role(conn, APP_ROLE, SECRET_KEY)  # the served app proves its scope with it
                     conn.execute(sa.text("analyze"))
                 db.engine.dispose()
             print(f"generated {result['national_agencies']} agencies ({args.agencies} in the province), {args.years} "
