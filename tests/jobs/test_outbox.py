@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -131,7 +132,7 @@ def test_a_job_the_queue_lost_goes_back_to_the_outbox(app, world, system_scope, 
 
     app.config.update(REDIS_URL=REDIS_URL, JOB_QUEUE=queue_name)
     try:
-        job = Job(id="00000000-0000-4000-8000-00000000feed", task="activity.export_csv", params={},
+        job = Job(id=str(uuid.uuid4()), task="activity.export_csv", params={},  # unknown to the queue
                   tenant_id=world.tenant_ids["a1"], relayed_at=utcnow() - dt.timedelta(minutes=11))
         db.session.add(job)
         db.session.commit()
