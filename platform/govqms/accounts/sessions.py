@@ -39,13 +39,18 @@ def idle_timeout() -> dt.timedelta:
     return dt.timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
 
 
-def begin_session(user, method: str = "password") -> UserSession:
-    """*user* is signed in, in a fresh session (no fixation: nothing of the anonymous session is kept
-    but the chosen language), recorded on the server. *method* says how they proved who they are."""
+def fresh_session() -> None:
+    """A new cookie session at each sign-in step (no fixation): nothing is kept but the chosen language."""
     locale = session.get("locale")
     session.clear()
     if locale:
         session["locale"] = locale
+
+
+def begin_session(user, method: str = "password") -> UserSession:
+    """*user* is signed in, in a fresh session (no fixation: nothing of the anonymous session is kept
+    but the chosen language), recorded on the server. *method* says how they proved who they are."""
+    fresh_session()
     token = secrets.token_urlsafe(32)
     record = UserSession(user_id=user.id, token_hash=_hash(token), method=method[:32],
                          address=(request.remote_addr or "")[:64],

@@ -97,10 +97,7 @@ PENDING = "pending_second_factor"
 
 def _ask_for_code(user: User, next_url: str | None):
     """The password is right and the account has two-factor: not signed in yet, the code comes next."""
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
+    sessions.fresh_session()
     session[PENDING] = {"user_id": user.id, "at": utcnow().isoformat(), "next": safe_next(next_url) or ""}
     return redirect(url_for("accounts.login_code"))
 

@@ -14,7 +14,7 @@ from govqms.datacalls.models import DataCall, DataCallReply, UnitCall, UnitCallR
 from govqms.extensions import db
 from govqms.notifications import events
 from govqms.tenancy.models import Jurisdiction, Tenant, Unit
-from govqms.tenancy.services import active_below_query
+from govqms.tenancy.services import active_below, active_below_query
 
 #: Requests on a page of the lists of data calls and of requests to units.
 PER_PAGE = 30
@@ -22,7 +22,7 @@ PER_PAGE = 30
 
 def agencies_in_reach(jurisdiction: Jurisdiction) -> list[Tenant]:
     """The active agencies below *jurisdiction*, by name: whom a data call may be sent to."""
-    return list(db.session.scalars(active_below_query(jurisdiction)))
+    return active_below(jurisdiction)
 
 
 def recipients_in_reach(jurisdiction: Jurisdiction, tenant_ids: list[int]) -> list[Tenant]:

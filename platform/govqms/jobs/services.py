@@ -216,17 +216,23 @@ def enqueue(task_name: str, *, tenant_id: int | None, user_id: int | None, **par
     # or an inline job would run while this session still holds the database.
     db.session.commit()
     if inline:
-        with current_app.app_context():  # a fresh session, as a worker would have
-            try:
-                run_job(job_id)
-            except Exception:  # rolled back and recorded on the job as failed; the user sees it there
-                log.exception("inline job %s failed", job_id)
-        tenancy.refresh_database_scope(db.session)
+        _run_inline(job_id)
         db.session.refresh(job)
     elif relay([job_id]):
         relay()  # the queue is there: deliver what waited for it too
         db.session.refresh(job)
     return job
+
+
+def _run_inline(job_id: str) -> None:
+    """Run the job now, in a fresh session as a worker would have (the caller has committed and must
+    not reopen its transaction before); the caller's scope is then restored in the database."""
+    with current_app.app_context():
+        try:
+            run_job(job_id)
+        except Exception:  # rolled back and recorded on the job as failed; the user sees it there
+            log.exception("inline job %s failed", job_id)
+    tenancy.refresh_database_scope(db.session)
 
 
 def relay(job_ids: list[str] | None = None, limit: int = 200) -> int:
@@ -338,12 +344,7 @@ def run_again(job: Job) -> Job:
     # Commit ends the transaction; nothing below may reopen it before the job has run (see enqueue).
     db.session.commit()
     if inline:
-        with current_app.app_context():
-            try:
-                run_job(job_id)
-            except Exception:
-                log.exception("job %s run again inline failed", job_id)
-        tenancy.refresh_database_scope(db.session)
+        _run_inline(job_id)
     else:
         relay([job_id])
     db.session.refresh(job)
