@@ -448,8 +448,9 @@ COMMANDS = (demo_command, worker_command, cron_command, jobs_group, grant_app_ro
 
 def init_app(app) -> None:
     from govqms import backup_cli  # govqms backup DIR, govqms restore DIR
+    from govqms.reports.cli import report_command  # govqms report JURISDICTION KIND
 
-    for command in (*COMMANDS, *backup_cli.COMMANDS):
+    for command in (*COMMANDS, *backup_cli.COMMANDS, report_command):
         app.cli.add_command(command)
 
 

@@ -173,6 +173,8 @@ def load_config(instance_path: Path) -> dict:
         "IMPORT_MAX_UNCOMPRESSED_BYTES": _int("GOVQMS_IMPORT_MAX_UNCOMPRESSED_MB", 50) * 1024 * 1024,
         "IMPORT_MAX_ROWS": _int("GOVQMS_IMPORT_MAX_ROWS", 100_000),
         "STORAGE_DIR": os.environ.get("GOVQMS_STORAGE_DIR") or None,
+        # Certificates trusted as roots of PDF signers' chains: a PEM/DER file or a directory of them.
+        "TRUST_ANCHORS": os.environ.get("GOVQMS_TRUST_ANCHORS") or None,
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
         "TRUSTED_PROXIES": _int("GOVQMS_TRUSTED_PROXIES", 0),
         # Login throttling: failures counted per account and per address in a sliding window.

@@ -63,6 +63,14 @@ class TestAudits:
             c.text for t in document.tables for row in t.rows for c in row.cells)
         assert "Hồ sơ lưu trữ không đúng quy định" in text and "Hệ thống vận hành phù hợp." in text
         assert "Điểm mạnh" in text  # the finding kinds, in the user's language
+        # issued by the agency in the format of ND 30/2020, signed by the lead auditor
+        from tests.official.inspect_docx import assert_page_and_fonts, heading_block, signature_block
+
+        assert_page_and_fonts(document)
+        left, right = heading_block(document)
+        assert "SỞ KHOA HỌC VÀ CÔNG NGHỆ MỘT" in left and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in right
+        assert "TRƯỞNG ĐOÀN ĐÁNH GIÁ" in signature_block(document)[1]
+        assert "Kính gửi: Thủ trưởng Sở Khoa học và Công nghệ Một." in text
 
 
 def test_checklist_results_and_an_archived_unit_still_named(world, login_as, auditors, system_scope):

@@ -276,7 +276,7 @@ def measure_in_process(app_url: str, runs: int, import_rows: int) -> dict:
         begin = time.perf_counter()
         with acting_as(Actor(overseer.id, overseer.email)):
             job = enqueue("oversight.yearly_report", tenant_id=None, user_id=overseer.id, jurisdiction_id=province.id,
-                          year=dt.date.today().year - 1, kind="annual", fmt="docx", locale="vi")
+                          year=dt.date.today().year - 1, kind="yearly", fmt="docx", locale="vi")
         figures["report_s"] = round(time.perf_counter() - begin, 2)
         print(f"yearly report: {job.status} in {figures['report_s']} s", flush=True)
         db.engine.dispose()

@@ -121,9 +121,18 @@ def test_comparison_export_keeps_formula_like_names_as_text(world, login_as, for
 
 
 def test_yearly_report_xlsx_keeps_formula_like_names_as_text(world, login_as, formula_names):
-    data = run_job(login_as("p1_overseer"), f"/o/{world.p1}/reports/make",
-                   {"year": today().year, "kind": "annual", "fmt": "xlsx"})
+    from govqms.extensions import db
+    from govqms.official.services import save_profile
+    from govqms.tenancy.models import Jurisdiction
+
+    save_profile(db.session.scalar(select(Jurisdiction).where(Jurisdiction.code == world.p1)),
+                 {"authority": "@SUM(A1)", "signer_name": "=HYPERLINK(\"http://x\",\"y\")"})
+    db.session.commit()
+    data = run_job(login_as("p1_overseer"), f"/o/{world.p1}/official/documents",
+                   {"year": today().year, "kind": "yearly", "fmt": "xlsx"})
     figures, agencies = workbook(data).worksheets
     assert_text(figures["A1"], "@SUM(A1)")
-    (agency,) = [row[0] for row in agencies.iter_rows(min_row=2) if row[0].value == LINK]
+    (signer,) = [c for row in figures.iter_rows() for c in row if str(c.value).startswith("=HYPERLINK")]
+    assert_text(signer, '=HYPERLINK("http://x","y")')
+    (agency,) = [row[1] for row in agencies.iter_rows(min_row=8) if row[1].value == LINK]
     assert_text(agency, LINK)

@@ -74,6 +74,13 @@ class TestManagementReview:
         for expected in ("Bổ sung máy quét cho bộ phận một cửa", "Nguyễn Văn Giám Đốc", "Cần tăng cường",
                          "Hệ thống phù hợp và hiệu lực.", "Mục tiêu chưa đạt"):
             assert expected in text
+        from tests.official.inspect_docx import assert_page_and_fonts, heading_block, signature_block
+
+        assert_page_and_fonts(document)
+        assert "SỞ KHOA HỌC VÀ CÔNG NGHỆ MỘT" in heading_block(document)[0]
+        secretary_side, chair_side = signature_block(document)
+        assert "THƯ KÝ" in secretary_side and "CHỦ TRÌ" in chair_side
+        assert "Thủ trưởng cơ quan xác nhận Hệ thống quản lý chất lượng được duy trì và có hiệu lực" in text
 
     def test_previous_review_actions_are_an_input(self, world, login_as, system_scope):
         from govqms.extensions import db

@@ -41,7 +41,10 @@ def foreign(app, world, system_scope):
     inspection = Inspection(tenant_id=world.tenant_ids["b1"], plan_id=plan.id)
     db.session.add(inspection)
     from govqms.datacalls.models import DataCall, DataCallReply
+    from govqms.official.models import DocumentTemplate
 
+    # p2 replaced its yearly report's template (the one of every kind, for the URLs' ``kind``)
+    db.session.add(DocumentTemplate(jurisdiction_id=p2.id, kind="yearly", file_name="p2.docx", data=b"secret of b1"))
     call = DataCall(jurisdiction_id=p2.id, title="b1", deadline=dt.date(2030, 1, 1), sent_on=dt.date(2026, 1, 1),
                     template_key="0/aa/secret", template_name="b1.xlsx")
     db.session.add(call)
@@ -85,6 +88,9 @@ def foreign(app, world, system_scope):
         "session_id": browser.id,
         # an invitation token is its own secret and belongs to no tenant: an unknown one is not found
         "token": "not-a-valid-invitation-token",
+        # an official document of jurisdiction p2 (its narrative, its templates)
+        "kind": "yearly",
+        "year": 2026,
         **records,
     }
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from govqms.accounts.models import User
-from govqms.core.db import utcnow
+from govqms.core.db import utcnow, vi_order
 from govqms.extensions import db
 from govqms.jobs.models import Job, JobStatus
 from govqms.notifications.models import EmailState, Notification
@@ -91,7 +91,7 @@ def email_backlog() -> dict[str, int]:
 def active_tenants() -> list[Tenant]:
     """The agencies that may be merged (or merged into), by name."""
     return list(db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE)
-                                   .order_by(Tenant.name)))
+                                   .order_by(vi_order(Tenant.name))))
 
 
 def tenant_by_id(tenant_id: int) -> Tenant | None:

@@ -8,7 +8,7 @@ change is written to the activity log with the operator as actor.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -25,6 +25,7 @@ from govqms.accounts.services import invitation_link, issue_invitation, send_inv
 from govqms.admin import services
 from govqms.admin.schemas import ManifestTextSchema, MergeSchema, RunNowSchema
 from govqms.core.activity import ActivityEntry
+from govqms.core.db import utcnow
 from govqms.core.i18n import LANGUAGE_NAMES
 from govqms.core.listing import MAX_PAGE
 from govqms.core.permissions import ROLE_LABELS, OversightRoleKind, TenantRole
@@ -365,6 +366,28 @@ class ManifestUploadView(OperatorOnly, BaseView):
         return self.render("backoffice/manifest.html", **context)
 
 
+class TrustAnchorsView(OperatorOnly, BaseView):
+    """The certificates trusted as roots of PDF signers' chains (``GOVQMS_TRUST_ANCHORS``), shown read-only:
+    they change in the deployment's configuration; then one button has every result computed with other
+    anchors checked again (a job over every agency)."""
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        from govqms.jobs.services import enqueue
+        from govqms.signatures.services import AnchorError, trust_anchors
+
+        if request.method == "POST":  # after the anchors changed: every result computed with others, again
+            job = enqueue("signatures.recheck_outdated", tenant_id=None, user_id=current_user.id)
+            flash(_("Checking the signatures again: %(status)s.", status=job.message or job.status), "success")
+            return redirect(url_for(".index"))
+        try:
+            anchors, error = trust_anchors(), None
+        except AnchorError as err:  # the start-up refuses a wrong location; its files may change since
+            anchors, error = (), str(err)
+        return self.render("backoffice/trust_anchors.html", anchors=anchors, error=error,
+                           location=current_app.config.get("TRUST_ANCHORS"), now=utcnow())
+
+
 class MergeView(OperatorOnly, BaseView):
     """Merge one agency into another, with a confirmation that says what will happen."""
 
@@ -423,6 +446,7 @@ def init_app(app) -> None:
     from govqms.notifications.models import Notification
 
     admin.add_view(NotificationView(Notification, db, name=_l("Notifications"), category=jobs_category))
+    admin.add_view(TrustAnchorsView(name=_l("Signature trust anchors"), endpoint="trust_anchors"))
 
     @app.before_request
     def _operator_scope():

@@ -88,10 +88,12 @@ def _external(ids, start, end):
 
 
 def events(tenant_ids: list[int], start: dt.date, end: dt.date, kinds: set[str] | None = None) -> list[Event]:
-    """Every event of these agencies between *start* and *end*, in date order."""
+    """Every event of these agencies between *start* and *end*, in date order (a day's events of a kind in the
+    order of *tenant_ids*: by name, as the callers list agencies)."""
     found: list[Event] = []
     if tenant_ids:
         for kind, func in SOURCES:
             if not kinds or kind in kinds:
                 found.extend(func(list(tenant_ids), start, end))
-    return sorted(found, key=lambda e: (e.start, e.kind, e.tenant_id or 0, e.uid))
+    rank = {tenant_id: position for position, tenant_id in enumerate(tenant_ids)}
+    return sorted(found, key=lambda e: (e.start, e.kind, rank.get(e.tenant_id, -1), e.uid))

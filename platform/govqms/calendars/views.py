@@ -17,6 +17,7 @@ from govqms.core.listing import ListPage, list_args
 from govqms.core.permissions import Action
 from govqms.core.schemas import first_errors
 from govqms.core.tenancy import TenantScope, set_scope
+from govqms.core.text import sort_key
 from govqms.core.web import requires, year_arg
 from govqms.extensions import db
 from govqms.tenancy.blueprints import oversight_blueprint, workspace_blueprint
@@ -43,7 +44,9 @@ def _timeline(tenants: list[Tenant], template: str, **context):
     context = {"new_token": None, "feed_errors": {}, **context}
     return render_template(template, page=page, year=year, kind=kind, agency_kind=agency_kind, tenants=by_id,
                            KINDS=schedule.KIND_LABELS, KIND_LABELS=KIND_LABELS,
-                           agency_kinds=sorted({t.kind for t in tenants}), event_url=services.event_url, **context)
+                           agency_kinds=sorted({t.kind for t in tenants},
+                                               key=lambda k: sort_key(str(KIND_LABELS.get(k, k)))),
+                           event_url=services.event_url, **context)
 
 
 # --- a jurisdiction ------------------------------------------------------------------------------

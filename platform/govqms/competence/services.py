@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from govqms.accounts.models import User
 from govqms.competence.models import CompetenceRequirement, Qualification, QualificationKind, StaffProfile
+from govqms.core.db import vi_order
 from govqms.extensions import db
 from govqms.tenancy.models import Membership, Unit
 
@@ -30,7 +31,7 @@ def overview(tenant_id: int) -> Overview:
         .order_by(Qualification.completed_on.desc())).all()
     requirements = db.session.scalars(select(CompetenceRequirement).where(
         CompetenceRequirement.tenant_id == tenant_id, CompetenceRequirement.archived_at.is_(None))
-        .order_by(CompetenceRequirement.job_title)).all()
+        .order_by(vi_order(CompetenceRequirement.job_title))).all()
     return Overview(profiles, list(qualifications), list(requirements))
 
 
@@ -54,7 +55,8 @@ def qualified_auditors(tenant_id: int) -> list[User]:
                                                     Qualification.archived_at.is_(None))
     return list(db.session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.tenant_id == tenant_id, User.id.in_(qualified)).distinct().order_by(User.name)))
+        .where(Membership.tenant_id == tenant_id, User.id.in_(qualified)).group_by(User.id)
+        .order_by(vi_order(User.name))))
 
 
 def save_profile(tenant_id: int, user_id: int, unit_id: int | None, job_title: str) -> StaffProfile:

@@ -4,7 +4,10 @@ from __future__ import annotations
 from flask import g, render_template, url_for
 from flask_babel import lazy_gettext as _l
 
-from govqms.compliance import services
+from govqms.compliance import (
+    checklist as _checklist,  # noqa: F401  (registers the inspection checklist's suggestions)
+    services,
+)
 from govqms.compliance.engine import LEVEL_LABELS, RESULT_LABELS, RULE_BASIS, RULE_LABELS, evaluate
 from govqms.core.clock import today
 from govqms.core.permissions import Action

@@ -21,6 +21,7 @@ from govqms.extensions import db
 from govqms.improvement.models import NcSource
 from govqms.improvement.services import raise_nonconformity
 from govqms.procedures.models import AdminProcedure
+from govqms.signatures.services import request_check_of_upload
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ def declare(tenant_id: int, *, procedure_ids: list[int] | None = None, file: Che
     db.session.add_all([DeclarationProcedure(tenant_id=tenant_id, declaration_id=declaration.id, procedure_id=pid)
                         for pid in procedure_ids])
     db.session.flush()
+    # a signed PDF decision: its signatures are verified (commits the declaration with the job that does it)
+    request_check_of_upload(tenant_id, declaration.file_key, declaration.file_name)
     return declaration
 
 

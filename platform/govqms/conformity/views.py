@@ -23,6 +23,7 @@ from govqms.core.storage import get_storage
 from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import record_or_404, requires
 from govqms.extensions import db
+from govqms.signatures.services import checks_of_records
 from govqms.tenancy.blueprints import workspace_blueprint
 
 bp = workspace_blueprint("conformity", __name__, "/conformity")
@@ -36,6 +37,7 @@ def _labels():
 def _page(errors=None, form=None, section=None, status: int = 200):
     found = services.overview(g.tenant.id)
     return render_template("conformity/index.html", declarations=found.declarations,
+                           signed=checks_of_records(g.tenant.id, found.declarations),
                            procedures=found.procedure_count, certificates=found.certificates,
                            committees=found.committees, consultants=found.consultants,
                            errors=errors or {}, form=form or {}, section=section), status

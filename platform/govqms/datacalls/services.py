@@ -6,6 +6,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from govqms.core.clock import today
+from govqms.core.db import vi_order
 from govqms.core.listing import page_of
 from govqms.core.storage import PLATFORM_FILES, get_storage
 from govqms.core.tenancy import writing_for
@@ -108,7 +109,7 @@ def reply(slot: DataCallReply, *, note: str, files: list[CheckedFile], user_id: 
 def replies_of(call: DataCall) -> list[tuple[DataCallReply, Tenant]]:
     return list(db.session.execute(
         select(DataCallReply, Tenant).join(Tenant, Tenant.id == DataCallReply.tenant_id)
-        .where(DataCallReply.call_id == call.id).order_by(Tenant.name)))
+        .where(DataCallReply.call_id == call.id).order_by(vi_order(Tenant.name))))
 
 
 def tallies(call_model, reply_model, call_ids: list[int], on: dt.date) -> dict[int, dict[str, int]]:

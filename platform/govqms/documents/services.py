@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from govqms.core import activity
 from govqms.core.activity import ActivityEntry
 from govqms.core.clock import add_months, today
-from govqms.core.db import utcnow
+from govqms.core.db import utcnow, vi_order
 from govqms.core.errors import Refused
 from govqms.core.listing import ordering, page_of
 from govqms.core.storage import get_storage
@@ -33,6 +33,7 @@ from govqms.documents.models import (
     RevisionStatus,
 )
 from govqms.extensions import db
+from govqms.signatures.services import request_check_of_upload
 
 OPEN = (RevisionStatus.DRAFT, RevisionStatus.IN_REVIEW, RevisionStatus.APPROVED)
 
@@ -154,6 +155,8 @@ def add_file(revision: Revision, checked: CheckedFile) -> RevisionFile:
     db.session.add(stored)
     db.session.flush()
     db.session.expire(revision, ["files"])  # a read-only relationship: reload it on next use
+    # a signed PDF: its signatures are verified (commits the file with the job that does it)
+    request_check_of_upload(revision.tenant_id, key, checked.filename)
     return stored
 
 
@@ -278,7 +281,7 @@ def conclude_review(document: Document, user_id: int, *, outcome: str, on: dt.da
 
 REGISTER_ORDERINGS = {
     "code": (Document.code,),
-    "title": (Document.title, Document.code),
+    "title": (vi_order(Document.title), Document.code),
     "effective": (Document.effective_on.desc(), Document.code),
     "review": (Document.next_review_on, Document.code),
 }

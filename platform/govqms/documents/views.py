@@ -39,6 +39,7 @@ from govqms.documents.schemas import (
 )
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
+from govqms.signatures.services import checks_of_records
 from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.tenancy.services import active_units
 
@@ -147,7 +148,12 @@ def detail(document_id: int):
     return render_template("documents/detail.html", document=document, history=_history(document), reviews=reviews,
                            related=services.related_to(document),
                            open_revision=services.open_revision(document), today=today(),
-                           current=services.current_revision(document))
+                           current=services.current_revision(document), signed=_signed(document.revisions))
+
+
+def _signed(revisions) -> dict:
+    """The signature checks of the revisions' PDFs, by file id."""
+    return checks_of_records(g.tenant.id, [f for r in revisions for f in r.files], "storage_key", "filename")
 
 
 def _step(document_id: int, revision_id: int, run, success: str, schema=None):
@@ -208,7 +214,7 @@ def edit_revision(document_id: int, revision_id: int):
 
 def _revision_page(document: Document, revision: Revision, form: dict, errors: dict):
     return render_template("documents/revision.html", document=document, revision=revision, form=form,
-                           errors=errors, allowed=ALLOWED_FILES)
+                           errors=errors, allowed=ALLOWED_FILES, signed=_signed([revision]))
 
 
 @bp.route("/<int:document_id>/revisions/<int:revision_id>/files", methods=["POST"])

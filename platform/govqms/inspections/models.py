@@ -71,11 +71,19 @@ class Inspection(Versioned, TenantScoped, Timestamps, Base):
     status: Mapped[str] = mapped_column(String(16), default=InspectionStatus.PLANNED, nullable=False)
     decision_number: Mapped[str] = mapped_column(String(100), default="", nullable=False)  # Mẫu 20 QĐKT
     decision_on: Mapped[dt.date | None] = mapped_column(Date)
+    team: Mapped[str] = mapped_column(Text, default="", nullable=False)  # one member a line: name, post, role
+    # a paper inspection: the written request for the agency's report (its number, date and deadline)
+    request_number: Mapped[str] = mapped_column(String(100), default="", nullable=False)
+    request_on: Mapped[dt.date | None] = mapped_column(Date)
+    request_deadline: Mapped[dt.date | None] = mapped_column(Date)
     held_on: Mapped[dt.date | None] = mapped_column(Date)
     checklist: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)  # key -> {result, note}
     findings: Mapped[list] = mapped_column(JSON, default=list, nullable=False)  # [{description, clause, nc_id}]
     conclusion: Mapped[str] = mapped_column(Text, default="", nullable=False)
     minutes_on: Mapped[dt.date | None] = mapped_column(Date)  # Mẫu 21 BBKT signed by both sides
+    #: those minutes as signed digitally (a PDF in core.storage, its signatures checked), and its name
+    signed_minutes_key: Mapped[str | None] = mapped_column(String(255))
+    signed_minutes_name: Mapped[str | None] = mapped_column(String(255))
     report_due_on: Mapped[dt.date | None] = mapped_column(Date)
     report_received_on: Mapped[dt.date | None] = mapped_column(Date)
     report_decided_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -20,11 +20,25 @@ class PlanningSchema(InputSchema):
     cost = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000_000))
     decision_number = TrimmedString(load_default="", validate=length(100, 0))
     decision_on = FormDate(load_default=None)
+    team = TrimmedString(load_default="", validate=length(5_000, 0))  # a member a line, the leader first
 
     @validates_schema
     def _dates_in_order(self, data, **kwargs):
         if data.get("planned_start") and data.get("planned_end") and data["planned_end"] < data["planned_start"]:
             raise ValidationError(_l("The inspection cannot end before it starts."), "planned_end")
+
+
+class RequestSchema(InputSchema):
+    """The written request of a paper inspection: the agency's report is asked for by a deadline."""
+
+    request_number = TrimmedString(load_default="", validate=length(100, 0))
+    request_on = FormDate(required=True)
+    request_deadline = FormDate(required=True)
+
+    @validates_schema
+    def _deadline_after_request(self, data, **kwargs):
+        if data.get("request_on") and data.get("request_deadline") and data["request_deadline"] <= data["request_on"]:
+            raise ValidationError(_l("The deadline comes after the day of the request."), "request_deadline")
 
 
 class MinutesSchema(InputSchema):

@@ -11,8 +11,11 @@ from sqlalchemy.orm import aliased
 
 from govqms.core import activity
 from govqms.core.clock import add_months
+from govqms.core.db import vi_order
 from govqms.core.i18n import format_date
+from govqms.core.storage import get_storage
 from govqms.core.tenancy import writing_for
+from govqms.core.uploads import CheckedFile
 from govqms.extensions import db
 from govqms.improvement.models import NcSource
 from govqms.improvement.services import ImprovementRefused, raise_nonconformity
@@ -23,6 +26,8 @@ from govqms.inspections.models import (
     InspectionPlan,
     InspectionStatus,
 )
+from govqms.signatures.models import SignatureCheck
+from govqms.signatures.services import digest_of, request_check, request_check_of_upload
 from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus
 from govqms.tenancy.services import active_below_query
 
@@ -125,7 +130,7 @@ def plan_lines(plan: InspectionPlan, on: dt.date) -> list[PlanLine]:
     rows = db.session.execute(
         select(Inspection, Tenant, successor).join(Tenant, Tenant.id == Inspection.tenant_id)
         .outerjoin(successor, successor.id == Tenant.merged_into_id)
-        .where(Inspection.plan_id == plan.id).order_by(Tenant.name))
+        .where(Inspection.plan_id == plan.id).order_by(vi_order(Tenant.name)))
     return [PlanLine(inspection, tenant, merged_into, not_yet_recorded(inspection, on),
                      drop_refusal(inspection, tenant, plan) is None)
             for inspection, tenant, merged_into in rows]
@@ -208,3 +213,27 @@ def decide_report(inspection: Inspection, *, accepted: bool, on: dt.date, note: 
         raise ImprovementRefused(_("mark the report received first"))
     return update(inspection, report_decided_on=on, report_note=note,
                   status=InspectionStatus.ACCEPTED if accepted else InspectionStatus.NOT_ACCEPTED)
+
+
+def attach_signed_minutes(inspection: Inspection, file: CheckedFile) -> Inspection:
+    """The minutes (Mẫu 21 BBKT) as both sides signed them digitally, uploaded by the overseer into the
+    agency's file (replacing any uploaded before): kept in the agency's storage, their signatures verified
+    (commits, with the job that verifies them)."""
+    if inspection.minutes_on is None:
+        raise ImprovementRefused(_("record the signed minutes first, then upload their signed PDF"))
+    with writing_for(inspection.tenant_id, db.session):
+        inspection.signed_minutes_key = get_storage().put(inspection.tenant_id, file.data)
+        inspection.signed_minutes_name = file.filename
+        activity.label(inspection, "upload", note=file.filename)
+        db.session.flush()
+        request_check_of_upload(inspection.tenant_id, inspection.signed_minutes_key, inspection.signed_minutes_name)
+    return inspection
+
+
+def check_signed_minutes_again(inspection: Inspection) -> SignatureCheck:
+    """Verify the signed minutes' signatures again (after the trust anchors changed), in the agency's file."""
+    digest = digest_of(inspection.signed_minutes_key)
+    if digest is None:
+        raise ImprovementRefused(_("no signed minutes have been uploaded"))
+    with writing_for(inspection.tenant_id, db.session):
+        return request_check(inspection.tenant_id, digest, again=True)

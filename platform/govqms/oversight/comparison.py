@@ -24,7 +24,7 @@ from govqms.compliance import engine
 from govqms.compliance.engine import RULES, Check, Level, Result, evaluate
 from govqms.core.cache import cache
 from govqms.core.clock import today
-from govqms.core.db import in_ids
+from govqms.core.db import in_ids, vi_order
 from govqms.core.text import sort_key
 from govqms.extensions import db
 from govqms.objectives import valuation
@@ -71,7 +71,7 @@ AGENCY_COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.kind, Tenant.juris
 def agencies_in_scope(jurisdiction: Jurisdiction, on: dt.date):
     """The agencies that existed on *on*: established by then, and not merged before (a merged agency
     is judged like any other until its merger)."""
-    return (subtree_tenants_query(jurisdiction).where(in_scope_on(on)).order_by(Tenant.name)
+    return (subtree_tenants_query(jurisdiction).where(in_scope_on(on)).order_by(vi_order(Tenant.name))
             .with_only_columns(*AGENCY_COLUMNS))
 
 
@@ -81,7 +81,7 @@ def history(jurisdiction: Jurisdiction, on: dt.date, direct: bool = False) -> li
     query = subtree_tenants_query(jurisdiction) if not direct else select(Tenant).where(
         Tenant.jurisdiction_id == jurisdiction.id)
     return list(db.session.scalars(query.where(Tenant.status == TenantStatus.MERGED, Tenant.merged_on <= on)
-                                   .order_by(Tenant.name)))
+                                   .order_by(vi_order(Tenant.name))))
 
 
 def compare(jurisdiction: Jurisdiction, on: dt.date | None = None) -> list[Row]:
@@ -259,7 +259,7 @@ class Scope:
 def scope_of(jurisdiction: Jurisdiction, on: dt.date | None = None) -> Scope:
     on = on or today()
     children = list(db.session.scalars(select(Jurisdiction).where(Jurisdiction.parent_id == jurisdiction.id)
-                                       .order_by(Jurisdiction.name)))
+                                       .order_by(vi_order(Jurisdiction.name))))
     agencies = db.session.execute(
         agencies_in_scope(jurisdiction, on).with_only_columns(Tenant.id, Tenant.standing_version, Jurisdiction.path)
         .order_by(None).order_by(Tenant.id)).all()
@@ -287,7 +287,7 @@ def overview(scope: Scope) -> Overview:
     listed = {a.id for a in direct}
     wanted = listed | {a.id for child_id in missing for a in members[child_id]}
     loaded = db.session.execute(select(*AGENCY_COLUMNS).where(in_ids(Tenant.id, list(wanted) or [0]))
-                                .order_by(Tenant.name)).all() if wanted else []
+                                .order_by(vi_order(Tenant.name))).all() if wanted else []
     rows = rows_of(loaded, jurisdiction.id, on)
     child_of = {a.id: child_id for child_id in missing for a in members[child_id]}
     computed: dict[int, list[Row]] = {child_id: [] for child_id in missing}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from govqms.core.clock import today
+from govqms.core.db import vi_order
 from govqms.datacalls.models import DataCall, DataCallReply
 from govqms.extensions import db
 from govqms.inspections.models import Inspection, InspectionForm, InspectionPlan, InspectionStatus
@@ -39,7 +40,7 @@ def figures(jurisdiction: Jurisdiction, year: int) -> YearFigures:
         select(Inspection, Tenant).join(Tenant, Tenant.id == Inspection.tenant_id)
         .join(InspectionPlan, InspectionPlan.id == Inspection.plan_id)
         .where(InspectionPlan.jurisdiction_id == jurisdiction.id, InspectionPlan.year == year)
-        .order_by(Tenant.name)))
+        .order_by(vi_order(Tenant.name))))
     done = [i for i, _t in inspections if i.minutes_on is not None]
     inspection_counts = {
         "planned": len(inspections),

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import abort, flash, g, get_template_attribute, redirect, render_template, request, url_for
+from flask import flash, g, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -17,7 +17,8 @@ from govqms.core.cache import cache
 from govqms.core.clock import today
 from govqms.core.listing import ListPage, filters_of, list_args
 from govqms.core.permissions import Action
-from govqms.core.web import requires, year_arg
+from govqms.core.text import sort_key
+from govqms.core.web import requires
 from govqms.extensions import db
 from govqms.jobs.services import enqueue
 from govqms.oversight import charts, comparison
@@ -121,7 +122,9 @@ def _body(scope: comparison.Scope, args: dict, number: int) -> str:
                            check_bars=charts.distribution(view.summary.tally, view.summary.counts["in_scope"], RULES),
                            counts=view.summary.counts,
                            history=comparison.history(g.jurisdiction, on, direct=bool(view.rollup)),
-                           rollup=view.rollup, on=on, args=args, kinds=sorted({r.tenant.kind for r in view.rows}),
+                           rollup=view.rollup, on=on, args=args,
+                           kinds=sorted({r.tenant.kind for r in view.rows},
+                                        key=lambda k: sort_key(labels["KIND_LABELS"].get(k, k))),
                            fragments=fragments(page.items, on, labels), **labels)
 
 
@@ -133,29 +136,4 @@ def export():
     filters = filters_of(list_args(ComparisonFilter, request.form))
     job = enqueue("oversight.export_comparison", tenant_id=None, user_id=current_user.id,
                   jurisdiction_id=g.jurisdiction.id, on=on.isoformat(), **filters, locale=str(get_locale()))
-    return redirect(url_for("jobs.show", job_id=job.id))
-
-
-@bp.route("/reports/")
-@requires(Action.OVERSIGHT_VIEW)
-def reports():
-    from govqms.oversight.report import figures
-
-    year = year_arg()
-    return render_template("oversight/reports.html", year=year, figures=figures(g.jurisdiction, year),
-                           LEVEL_LABELS=LEVEL_LABELS)
-
-
-@bp.route("/reports/make", methods=["POST"])
-@requires(Action.OVERSIGHT_VIEW)
-def make_report():
-    from govqms.oversight.tasks import REPORT_KINDS
-
-    kind = request.form.get("kind")
-    fmt = request.form.get("fmt")
-    if kind not in REPORT_KINDS or fmt not in ("docx", "xlsx"):
-        abort(400)
-    job = enqueue("oversight.yearly_report", tenant_id=None, user_id=current_user.id,
-                  jurisdiction_id=g.jurisdiction.id, year=year_arg(request.form), kind=kind, fmt=fmt,
-                  locale=str(get_locale()))
     return redirect(url_for("jobs.show", job_id=job.id))

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from govqms.core.db import vi_order
 from govqms.core.imports import (
     ImportRefused,
     RowError,
@@ -67,7 +68,7 @@ def list_query(tenant_id: int, q: str | None, field: str | None, uncovered: bool
         query = query.where(AdminProcedure.field == field)
     if uncovered:
         query = query.where(AdminProcedure.work_procedure_id.is_(None))
-    return query.order_by(AdminProcedure.field, AdminProcedure.code)
+    return query.order_by(vi_order(AdminProcedure.field), AdminProcedure.code)
 
 
 def procedures_page(tenant_id: int, args: dict):
@@ -138,7 +139,8 @@ def import_catalogue(tenant_id: int, data: bytes, extension: str,
 def fields(tenant_id: int) -> list[str]:
     """The fields (lĩnh vực) of the agency's catalogue, for the list's filter."""
     return list(db.session.scalars(select(AdminProcedure.field).where(
-        AdminProcedure.tenant_id == tenant_id, AdminProcedure.field != "").distinct().order_by(AdminProcedure.field)))
+        AdminProcedure.tenant_id == tenant_id, AdminProcedure.field != "").group_by(AdminProcedure.field)
+        .order_by(vi_order(AdminProcedure.field))))
 
 
 def work_procedures(tenant_id: int) -> list[Document]:

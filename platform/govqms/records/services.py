@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from govqms.core.db import save_record
+from govqms.core.db import save_record, vi_order
 from govqms.core.listing import page_of
 from govqms.documents.models import Document
 from govqms.extensions import db
@@ -17,7 +17,7 @@ def list_query(tenant_id: int, archived: bool):
                                       RecordEntry.archived_at.is_not(None) if archived
                                       else RecordEntry.archived_at.is_(None))
             .options(selectinload(RecordEntry.document), selectinload(RecordEntry.keeper_unit))
-            .order_by(RecordEntry.name))
+            .order_by(vi_order(RecordEntry.name)))
 
 
 def entries_page(tenant_id: int, args: dict):

@@ -31,5 +31,8 @@ class ManagementReview(Versioned, TenantScoped, Timestamps, Base):
     effectiveness_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     confirmed_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: the minutes signed digitally by the chair (a PDF in core.storage, its signatures checked), and its name
+    signed_minutes_key: Mapped[str | None] = mapped_column(String(255))
+    signed_minutes_name: Mapped[str | None] = mapped_column(String(255))
 
     confirmed_by = relationship("User")

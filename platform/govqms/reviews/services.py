@@ -13,8 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from govqms.audits.models import Audit, AuditStatus, Finding, FindingType
+from govqms.core import activity
 from govqms.core.clock import today
 from govqms.core.errors import Refused
+from govqms.core.storage import get_storage
+from govqms.core.uploads import CheckedFile
 from govqms.documents.models import Document, DocumentStatus, Revision, RevisionStatus
 from govqms.extensions import db
 from govqms.improvement.models import Action, ActionStatus, NcStatus, Nonconformity, Risk
@@ -24,6 +27,7 @@ from govqms.legal.services import LegalStatus, status as legal_status
 from govqms.objectives import services as objectives
 from govqms.objectives.valuation import AgencyValuation, valuate
 from govqms.reviews.models import ManagementReview
+from govqms.signatures.services import request_check_of_upload
 
 SECTIONS = ("previous_actions", "changes", "objectives", "satisfaction", "service_results", "audits",
             "nonconformities", "risks", "resources", "improvement")
@@ -171,6 +175,19 @@ def confirm_effectiveness(review: ManagementReview, user_id: int, on: dt.date | 
         raise ReviewRefused(_l("The effectiveness can be confirmed once the management review has been held."))
     review.effectiveness_confirmed, review.confirmed_by_id, review.confirmed_on = True, user_id, on
     db.session.flush()
+    return review
+
+
+def attach_signed_minutes(review: ManagementReview, file: CheckedFile) -> ManagementReview:
+    """The minutes of the meeting as the chair signed them digitally (a PDF, replacing one uploaded
+    before): kept, and their signatures verified (commits, with the job that verifies them)."""
+    if review.held_on is None:
+        raise ReviewRefused(_l("The signed minutes are uploaded once the management review has been held."))
+    review.signed_minutes_key = get_storage().put(review.tenant_id, file.data)
+    review.signed_minutes_name = file.filename
+    activity.label(review, "upload", note=file.filename)
+    db.session.flush()
+    request_check_of_upload(review.tenant_id, review.signed_minutes_key, review.signed_minutes_name)
     return review
 
 

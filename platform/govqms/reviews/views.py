@@ -1,7 +1,9 @@
 """Management reviews: inputs compiled by the app, the meeting's notes and decisions, confirmation, minutes."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from io import BytesIO
+
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
@@ -10,6 +12,8 @@ from govqms.core.clock import today
 from govqms.core.forms import conflict_errors, form_status, process_form
 from govqms.core.permissions import Action as Permission
 from govqms.core.schemas import first_errors
+from govqms.core.storage import get_storage
+from govqms.core.uploads import UploadRefused, check_upload
 from govqms.core.web import record_or_404, requires
 from govqms.extensions import db
 from govqms.improvement import services as improvement
@@ -18,6 +22,7 @@ from govqms.jobs.services import enqueue
 from govqms.reviews import services
 from govqms.reviews.models import ManagementReview
 from govqms.reviews.schemas import HeldSchema, NotesSchema, ReviewSchema
+from govqms.signatures.services import checks_of_records
 from govqms.tenancy.blueprints import workspace_blueprint
 from govqms.tenancy.services import members
 
@@ -59,7 +64,9 @@ def create():
 
 def _page(review: ManagementReview, errors=None, form=None, status: int = 200):
     decisions = services.decisions_of(review)
+    signed = checks_of_records(review.tenant_id, [review], "signed_minutes_key", "signed_minutes_name")
     return render_template("reviews/detail.html", review=review, decisions=decisions, sections=services.SECTIONS,
+                           signed_check=signed.get(review.id),
                            people=members(g.tenant.id), errors=errors or {}, form=form or {}, today=today()), status
 
 
@@ -143,6 +150,34 @@ def confirm(review_id: int):
     db.session.commit()
     flash(_("The effectiveness of the QMS for %(year)s is confirmed.", year=review.year), "success")
     return redirect(url_for(".detail", review_id=review_id))
+
+
+@bp.route("/<int:review_id>/signed-minutes")
+@requires(Permission.IMPROVEMENT_VIEW)
+def signed_minutes(review_id: int):
+    review = record_or_404(ManagementReview, review_id)
+    if review.signed_minutes_key is None:
+        abort(404)
+    return send_file(BytesIO(get_storage().get(review.signed_minutes_key)), mimetype="application/pdf",
+                     as_attachment=True, download_name=review.signed_minutes_name or "minutes.pdf")
+
+
+@bp.route("/<int:review_id>/signed-minutes", methods=["POST"])
+@requires(Permission.REVIEWS_MANAGE)
+def upload_signed_minutes(review_id: int):
+    """The minutes as the chair signed them digitally (a PDF): kept with the review, signatures verified."""
+    review = record_or_404(ManagementReview, review_id)
+    try:
+        services.attach_signed_minutes(review, check_upload(request.files.get("file"), ("pdf",)))
+    except UploadRefused as err:
+        db.session.rollback()
+        return _page(review, {"signed_minutes": str(err)}, None, 400)
+    except services.ReviewRefused as err:
+        db.session.rollback()
+        return _page(review, {"signed_minutes": str(err)}, None, 409)
+    db.session.commit()
+    flash(_("The signed minutes are uploaded."), "success")
+    return redirect(url_for(".detail", review_id=review_id) + "#signed-minutes")
 
 
 @bp.route("/<int:review_id>/docx", methods=["POST"])

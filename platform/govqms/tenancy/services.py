@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from govqms.accounts.models import User
-from govqms.core.db import utcnow
+from govqms.core.db import utcnow, vi_order
 from govqms.core.listing import page_of
 from govqms.core.permissions import Access, OversightRoleKind, TenantRole
 from govqms.core.tenancy import reading_as
@@ -76,7 +76,8 @@ def oversight_access(user, jurisdiction: Jurisdiction) -> Access:
 def members(tenant_id: int) -> list[User]:
     """The agency's people (any role), by name: whom a form may name as owner or participant."""
     return list(db.session.scalars(select(User).join(Membership, Membership.user_id == User.id)
-                                   .where(Membership.tenant_id == tenant_id).distinct().order_by(User.name)))
+                                   .where(Membership.tenant_id == tenant_id).group_by(User.id)
+                                   .order_by(vi_order(User.name))))
 
 
 def active_units(tenant_id: int) -> list[Unit]:
@@ -110,7 +111,7 @@ def home_figures(tenant: Tenant) -> HomeFigures:
     member_count = db.session.scalar(select(func.count(func.distinct(Membership.user_id))).where(
         Membership.tenant_id == tenant.id))
     history = predecessor_ids(tenant)
-    predecessors = list(db.session.scalars(select(Tenant).where(Tenant.id.in_(history)).order_by(Tenant.name))
+    predecessors = list(db.session.scalars(select(Tenant).where(Tenant.id.in_(history)).order_by(vi_order(Tenant.name)))
                         ) if history else []
     return HomeFigures(unit_count, member_count, predecessors)
 
@@ -126,7 +127,7 @@ def units_page(tenant_id: int, args: dict):
 def member_roles(tenant_id: int) -> list[tuple[User, list[str]]]:
     """The agency's people by name, each with their roles here."""
     rows = db.session.execute(select(User, Membership.role).join(Membership, Membership.user_id == User.id)
-                              .where(Membership.tenant_id == tenant_id).order_by(User.name, Membership.role))
+                              .where(Membership.tenant_id == tenant_id).order_by(vi_order(User.name), Membership.role))
     people: dict[int, tuple[User, list[str]]] = {}
     for user, role in rows:
         people.setdefault(user.id, (user, []))[1].append(role)
@@ -154,7 +155,7 @@ def memberships_of(user) -> list[HomeEntry]:
         select(Tenant, Membership.role)
         .join(Membership, Membership.tenant_id == Tenant.id)
         .where(Membership.user_id == user.id)
-        .order_by(Tenant.name)
+        .order_by(vi_order(Tenant.name))
     ).all()
     entries: dict[int, HomeEntry] = {}
     for tenant, role in rows:
@@ -168,7 +169,7 @@ def oversight_of(user) -> list[tuple[Jurisdiction, str]]:
             select(Jurisdiction, OversightRole.role)
             .join(OversightRole, OversightRole.jurisdiction_id == Jurisdiction.id)
             .where(OversightRole.user_id == user.id)
-            .order_by(Jurisdiction.name)
+            .order_by(vi_order(Jurisdiction.name))
         ).all()
     )
 
@@ -185,7 +186,8 @@ def subtree_tenants_query(jurisdiction: Jurisdiction):
 def active_below_query(jurisdiction: Jurisdiction):
     """The active agencies of a jurisdiction and everything below it, by name (a data call's
     recipients, a plan's agencies, a timeline's)."""
-    return subtree_tenants_query(jurisdiction).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)
+    return (subtree_tenants_query(jurisdiction).where(Tenant.status == TenantStatus.ACTIVE)
+            .order_by(vi_order(Tenant.name)))
 
 
 def active_below(jurisdiction: Jurisdiction) -> list[Tenant]:

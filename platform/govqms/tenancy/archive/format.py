@@ -45,6 +45,7 @@ UNDECLARED_REFERENCES = {
 FILE_COLUMNS = frozenset({
     ("declaration", "file_key"), ("document_file", "storage_key"), ("measurement", "evidence_key"),
     ("unit_call", "template_key"), ("data_call", "template_key"),
+    ("management_review", "signed_minutes_key"), ("inspection", "signed_minutes_key"),
 })
 #: Columns named ``*_key`` that are not stored files.
 NOT_FILES = frozenset({("document", "search_key"), ("admin_procedure", "search_key")})
@@ -95,6 +96,7 @@ JSON_VERBATIM = frozenset({
     ("audit", "clauses"), ("compliance_snapshot", "results"), ("inspection", "checklist"),
     ("management_review", "inputs"), ("management_review", "notes"), ("job", "params"), ("job", "report"),
     ("activity_entry", "changes"),  # mapped field by field, as the entity's columns (see _walk_changes)
+    ("signature_check", "details"), ("signature_check", "anchors"),
 })
 
 #: Platform tables referred to by natural key, and the columns of that key.
