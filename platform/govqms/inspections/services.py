@@ -13,7 +13,6 @@ from govqms.core import activity
 from govqms.core.clock import add_months
 from govqms.core.db import vi_order
 from govqms.core.i18n import format_date
-from govqms.core.storage import get_storage
 from govqms.core.tenancy import writing_for
 from govqms.core.uploads import CheckedFile
 from govqms.extensions import db
@@ -27,7 +26,7 @@ from govqms.inspections.models import (
     InspectionStatus,
 )
 from govqms.signatures.models import SignatureCheck
-from govqms.signatures.services import digest_of, request_check, request_check_of_upload
+from govqms.signatures.services import attach_signed_pdf, digest_of, request_check
 from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus
 from govqms.tenancy.services import active_below_query
 
@@ -222,11 +221,7 @@ def attach_signed_minutes(inspection: Inspection, file: CheckedFile) -> Inspecti
     if inspection.minutes_on is None:
         raise ImprovementRefused(_("record the signed minutes first, then upload their signed PDF"))
     with writing_for(inspection.tenant_id, db.session):
-        inspection.signed_minutes_key = get_storage().put(inspection.tenant_id, file.data)
-        inspection.signed_minutes_name = file.filename
-        activity.label(inspection, "upload", note=file.filename)
-        db.session.flush()
-        request_check_of_upload(inspection.tenant_id, inspection.signed_minutes_key, inspection.signed_minutes_name)
+        attach_signed_pdf(inspection, file)
     return inspection
 
 

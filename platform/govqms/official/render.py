@@ -187,6 +187,23 @@ def _heading(sheet, spec: dict, context: dict, width: int) -> None:
     sheet.row_dimensions[6].height = 32
 
 
+#: A column's width in Excel's units (characters of the default font) for each centimetre of the form.
+WIDTH_PER_CM = 5.2
+#: Points per line of 12 pt text, and how many characters of it fit in one of Excel's width units.
+LINE_PT, CHARS_PER_UNIT = 15.5, 1.1
+
+
+def _height(values: list, columns: list[dict]) -> float:
+    """A row tall enough for its longest wrapped cell: spreadsheets store no height for wrapped text,
+    and LibreOffice draws such rows one line high over each other."""
+    lines = 1
+    for value, column in zip(values, columns, strict=True):
+        if isinstance(value, str) and value:
+            per_line = max(1, int(column["width"] * WIDTH_PER_CM * CHARS_PER_UNIT))
+            lines = max(lines, sum(-(-len(part) // per_line) or 1 for part in value.split("\n")))
+    return lines * LINE_PT
+
+
 def _table(sheet, table: dict, context: dict) -> int:
     """The header, a row per record (figures as numbers with their formats) and the total row; the
     next free row."""
@@ -196,7 +213,8 @@ def _table(sheet, table: dict, context: dict) -> int:
         cell.font = _font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = BOX
-        sheet.column_dimensions[get_column_letter(column)].width = round(spec_column["width"] * 5.2, 1)
+        sheet.column_dimensions[get_column_letter(column)].width = round(spec_column["width"] * WIDTH_PER_CM, 1)
+    sheet.row_dimensions[HEADER_ROW].height = _height([text(c["label"], context) for c in columns], columns)
     row_number = HEADER_ROW + 1
     for record in context.get(table["rows"], []):
         values = []
@@ -208,6 +226,7 @@ def _table(sheet, table: dict, context: dict) -> int:
             else:
                 values.append(text(spec_column["value"], {**context, "r": record}))
         append_row(sheet, values)
+        sheet.row_dimensions[row_number].height = _height(values, columns)
         for column, spec_column in enumerate(columns, start=1):
             cell = sheet.cell(row=row_number, column=column)
             cell.font, cell.border = _font(), BOX

@@ -13,10 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from govqms.audits.models import Audit, AuditStatus, Finding, FindingType
-from govqms.core import activity
 from govqms.core.clock import today
 from govqms.core.errors import Refused
-from govqms.core.storage import get_storage
 from govqms.core.uploads import CheckedFile
 from govqms.documents.models import Document, DocumentStatus, Revision, RevisionStatus
 from govqms.extensions import db
@@ -27,7 +25,7 @@ from govqms.legal.services import LegalStatus, status as legal_status
 from govqms.objectives import services as objectives
 from govqms.objectives.valuation import AgencyValuation, valuate
 from govqms.reviews.models import ManagementReview
-from govqms.signatures.services import request_check_of_upload
+from govqms.signatures.services import attach_signed_pdf
 
 SECTIONS = ("previous_actions", "changes", "objectives", "satisfaction", "service_results", "audits",
             "nonconformities", "risks", "resources", "improvement")
@@ -183,11 +181,7 @@ def attach_signed_minutes(review: ManagementReview, file: CheckedFile) -> Manage
     before): kept, and their signatures verified (commits, with the job that verifies them)."""
     if review.held_on is None:
         raise ReviewRefused(_l("The signed minutes are uploaded once the management review has been held."))
-    review.signed_minutes_key = get_storage().put(review.tenant_id, file.data)
-    review.signed_minutes_name = file.filename
-    activity.label(review, "upload", note=file.filename)
-    db.session.flush()
-    request_check_of_upload(review.tenant_id, review.signed_minutes_key, review.signed_minutes_name)
+    attach_signed_pdf(review, file)
     return review
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from govqms.config import ConfigError
+from govqms.core import activity
 from govqms.core.activity import current_actor
 from govqms.core.db import utcnow
 from govqms.core.storage import get_storage, storage_key
@@ -425,6 +426,17 @@ def request_check_of_upload(tenant_id: int, key: str | None, name: str | None) -
     if digest is None or not is_pdf(name):
         return None
     return request_check(tenant_id, digest)
+
+
+def attach_signed_pdf(record, file, *, key: str = "signed_minutes_key", name: str = "signed_minutes_name") -> None:
+    """Keep *file* as *record*'s signed PDF (replacing one uploaded before) in its agency's storage,
+    log the upload in the agency's activity log, and have its signatures verified (commits, with the
+    job that verifies them). The caller writes in the agency's scope."""
+    setattr(record, key, get_storage().put(record.tenant_id, file.data))
+    setattr(record, name, file.filename)
+    activity.label(record, "upload", note=file.filename)
+    db.session.flush()
+    request_check_of_upload(record.tenant_id, getattr(record, key), file.filename)
 
 
 def record_check(tenant_id: int, digest: str) -> SignatureCheck:
