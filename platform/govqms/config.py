@@ -146,6 +146,8 @@ def load_config(instance_path: Path) -> dict:
         "TENANTS_DIR": os.environ.get("GOVQMS_TENANTS_DIR") or str(SOURCE_ROOT / "tenants"),
         # Links in invitations and emails are built on this address.
         "BASE_URL": os.environ.get("GOVQMS_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # Webhooks may post over http to this machine's loopback (tests, a receiver beside the app)
+        "WEBHOOKS_ALLOW_LOOPBACK": _flag("GOVQMS_WEBHOOKS_ALLOW_LOOPBACK"),
         "SMTP_URL": os.environ.get("GOVQMS_SMTP_URL") or None,
         "MAIL_FROM": os.environ.get("GOVQMS_MAIL_FROM", "GovQMS <no-reply@govqms.local>"),
         "INVITATION_DAYS": _int("GOVQMS_INVITATION_DAYS", 7),
@@ -180,6 +182,7 @@ def load_config(instance_path: Path) -> dict:
         # Login throttling: failures counted per account and per address in a sliding window.
         "LOGIN_WINDOW_SECONDS": _int("GOVQMS_LOGIN_WINDOW_SECONDS", 15 * 60),
         "LOGIN_SLOW_AFTER": _int("GOVQMS_LOGIN_SLOW_AFTER", 5),
+        "API_RATE_LIMIT": _int("GOVQMS_API_RATE_LIMIT", 120),
         "LOGIN_LOCK_AFTER": _int("GOVQMS_LOGIN_LOCK_AFTER", 10),
         "LOGIN_LOCK_SECONDS": _int("GOVQMS_LOGIN_LOCK_SECONDS", 15 * 60),
         "PASSWORD_HASH_METHOD": "scrypt",

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from govqms.core import activity, tenancy
+from govqms.core import activity, problems, tenancy
 from govqms.extensions import db
 
 # Everything is served from the app itself: there is no internet where it runs.
@@ -88,6 +88,8 @@ def _hsts_enabled() -> bool:
 
 
 def _error(code: int, title: str, message: str):
+    if problems.is_api_request():
+        return problems.problem(code)
     return render_template("error.html", code=code, title=title, message=message), code
 
 
@@ -99,10 +101,14 @@ def init_app(app) -> None:
 
     @app.errorhandler(403)
     def forbidden(e):
+        if problems.is_api_request():
+            return problems.from_exception(e)
         return _error(403, _("Not allowed"), _("Your role does not allow this action here."))
 
     @app.errorhandler(404)
     def not_found(e):
+        if problems.is_api_request():
+            return problems.from_exception(e)
         return _error(404, _("Page not found"), _("The page does not exist or you do not have access to it."))
 
     @app.errorhandler(CSRFError)
@@ -117,6 +123,8 @@ def init_app(app) -> None:
 
     @app.errorhandler(413)
     def too_large(e):
+        if problems.is_api_request():
+            return problems.from_exception(e)
         return _error(413, _("File too large"), _("The upload is larger than the allowed size."))
 
     @app.errorhandler(500)

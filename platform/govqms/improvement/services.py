@@ -123,7 +123,7 @@ def action_counts(tenant_id: int, on: dt.date | None = None) -> dict[str, int]:
 
 # --- lists ---------------------------------------------------------------------------------------
 
-def nonconformities_page(tenant_id: int, args: Mapping, on: dt.date | None = None):
+def nonconformities_page(tenant_id: int, args: Mapping, on: dt.date | None = None, per_page: int = 25):
     """The agency's nonconformities, latest found first (``args`` from ``NonconformityFilter``): of one
     status, or every one not closed; with ``overdue``, only those with an action overdue on *on* (today)."""
     query = (select(Nonconformity).where(Nonconformity.tenant_id == tenant_id)
@@ -137,19 +137,22 @@ def nonconformities_page(tenant_id: int, args: Mapping, on: dt.date | None = Non
         late_actions = select(Action.nonconformity_id).where(Action.tenant_id == tenant_id,
                                                              overdue_on(on or today()))
         query = query.where(Nonconformity.id.in_(late_actions))
-    return page_of(query, args, per_page=25,
+    return page_of(query, args, per_page=per_page,
                    orderings={"found": (Nonconformity.found_on.desc(), Nonconformity.id.desc())})
 
 
-def actions_page(tenant_id: int, user_id: int, args: Mapping):
+def actions_page(tenant_id: int, user_id: int, args: Mapping, per_page: int = 50):
     """The agency's actions, open ones first then by due date (``args`` from ``ActionFilter``): the
-    user's own unless ``everyone``, the open ones only unless ``open_only`` is false."""
+    user's own unless ``everyone``, the open ones only unless ``open_only`` is false, only the overdue
+    ones with ``overdue``."""
     query = select(Action).where(Action.tenant_id == tenant_id).options(selectinload(Action.owner))
     if not args.get("everyone"):
         query = query.where(Action.owner_id == user_id)
     if args.get("open_only", True):
         query = query.where(Action.status == ActionStatus.OPEN)
-    return page_of(query, args, per_page=50, orderings={"due": (Action.status.desc(), Action.due_on)})
+    if args.get("overdue"):
+        query = query.where(overdue_on(today()))
+    return page_of(query, args, per_page=per_page, orderings={"due": (Action.status.desc(), Action.due_on)})
 
 
 # --- risks ---------------------------------------------------------------------------------------

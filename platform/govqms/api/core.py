@@ -1,0 +1,173 @@
+"""The API's machinery: token authentication, the scope of each request, RFC 9457 problems, the
+rate limit, pagination. Every resource is a flask-smorest blueprint made by :func:`agency_blueprint` or
+:func:`jurisdiction_blueprint`, so that, like a page, it runs in exactly one agency's scope or one
+jurisdiction's read-only scope, with its person's permissions narrowed to what the token allows."""
+from __future__ import annotations
+
+from flask import abort, g, request
+from flask_babel import gettext as _
+from flask_smorest import Api, Blueprint
+from marshmallow import Schema, fields, validate
+from werkzeug.exceptions import HTTPException
+
+from govqms.api import tokens
+from govqms.core import activity
+from govqms.core.permissions import Action
+from govqms.core.problems import API_PREFIX, is_api_request, problem
+from govqms.core.tenancy import TenantScope, set_scope
+from govqms.extensions import csrf, db
+from govqms.tenancy import services as tenancy
+
+PREFIX = API_PREFIX
+
+
+class GovApi(Api):
+    """flask-smorest's Api with every error of an API request as a problem document."""
+
+    def handle_http_exception(self, error: HTTPException):
+        if not is_api_request():
+            return error
+        extra = {}
+        data = getattr(error, "data", None) or {}
+        if data.get("messages"):  # webargs: the fields that did not load, by location
+            extra["errors"] = data["messages"]
+        detail = error.description if error.description and error.description != type(error).description else None
+        response = problem(error.code or 500, detail, **extra)
+        for name, value in (data.get("headers") or {}).items():
+            response.headers[name] = value
+        if error.code == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="GovQMS API"'
+        return response
+
+
+api = GovApi()
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+class PageMeta(Schema):
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+def paged(items_schema: Schema, page, item) -> dict:
+    """A page as ``{items, page}``; *item* turns a record into the schema's dict."""
+    return {"items": [item(record) for record in page.items],
+            "page": {"page": page.page, "per_page": page.per_page, "total": page.total, "pages": page.pages}}
+
+
+def page_schema(name: str, item_schema: type[Schema]) -> type[Schema]:
+    return Schema.from_dict({"items": fields.List(fields.Nested(item_schema)), "page": fields.Nested(PageMeta)},
+                            name=name)
+
+
+# --- authentication and scope ----------------------------------------------------------------------
+
+def _authenticate():
+    """The token of the request (``Authorization: Bearer gq_…``), its rate, and who acts. Cookies
+    are not read: the API answers scripts, and a browser's session gives it nothing (so CSRF does
+    not apply)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, secret = header.partition(" ")
+    token = tokens.usable(secret.strip()) if scheme.lower() == "bearer" else None
+    if token is None:
+        abort(401, _("Send a valid, unexpired API token: Authorization: Bearer gq_…"))
+    wait = tokens.over_limit(token)
+    if wait is not None:
+        _too_many(wait)
+    tokens.mark_used(token)
+    g.api_token = token
+    g.api_user = token.user
+    old = g.pop("actor_token", None)
+    if old is not None:
+        activity.reset_actor(old)
+    g.actor_token = activity.set_actor(activity.Actor(token.user_id, f"{token.user.email} (API token “{token.name}”)"))
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not token.writes:
+        abort(403, _("This token may only read."))
+    return token
+
+
+def _too_many(wait: int):
+    error = HTTPException(description=_("Too many requests with this token: wait %(s)s seconds.", s=wait))
+    error.code = 429
+    error.data = {"headers": {"Retry-After": str(wait)}}
+    raise error
+
+
+def agency_blueprint(name: str, import_name: str, url_prefix: str = "", **kwargs) -> Blueprint:
+    """Resources of one agency, under ``/api/v1/agencies/<slug>``: reached only with a token of
+    that agency, by a member (or an overseer reading), in the agency's scope."""
+    bp = Blueprint(name, import_name, url_prefix=f"{PREFIX}/agencies/<tenant_slug>{url_prefix}", **kwargs)
+    csrf.exempt(bp)
+
+    @bp.url_value_preprocessor
+    def _pull(endpoint, values):
+        g.tenant_slug = values.pop("tenant_slug", None)
+
+    @bp.url_defaults
+    def _add(endpoint, values):
+        if "tenant_slug" not in values and getattr(g, "tenant", None) is not None:
+            values["tenant_slug"] = g.tenant.slug
+
+    @bp.before_request
+    def _enter():
+        token = _authenticate()
+        tenant = tenancy.tenant_by_slug(g.tenant_slug)
+        if tenant is None or token.agency_id != tenant.id:
+            abort(404)
+        access = tenancy.access_for(token.user, tenant)
+        if not access.can(Action.WORKSPACE_VIEW):
+            abort(404)
+        g.tenant, g.access = tenant, access
+        read_only = access.read_only or not token.writes
+        g.scope_token = set_scope(TenantScope.tenant(tenant.id, read_only=read_only), db.session)
+
+    return bp
+
+
+def jurisdiction_blueprint(name: str, import_name: str, url_prefix: str = "", **kwargs) -> Blueprint:
+    """The overseer's views of one jurisdiction, under ``/api/v1/jurisdictions/<code>``, read-only
+    over its agencies, reached only with a token of that jurisdiction."""
+    bp = Blueprint(name, import_name, url_prefix=f"{PREFIX}/jurisdictions/<jurisdiction_code>{url_prefix}", **kwargs)
+    csrf.exempt(bp)
+
+    @bp.url_value_preprocessor
+    def _pull(endpoint, values):
+        g.jurisdiction_code = values.pop("jurisdiction_code", None)
+
+    @bp.url_defaults
+    def _add(endpoint, values):
+        if "jurisdiction_code" not in values and getattr(g, "jurisdiction", None) is not None:
+            values["jurisdiction_code"] = g.jurisdiction.code
+
+    @bp.before_request
+    def _enter():
+        token = _authenticate()
+        jurisdiction = tenancy.jurisdiction_by_code(g.jurisdiction_code)
+        if jurisdiction is None or token.jurisdiction_id != jurisdiction.id:
+            abort(404)
+        access = tenancy.oversight_access(token.user, jurisdiction)
+        if not access.can(Action.OVERSIGHT_VIEW):
+            abort(404)
+        tenant_ids = db.session.scalars(
+            tenancy.subtree_tenants_query(jurisdiction).with_only_columns(tenancy.Tenant.id)).all()
+        g.jurisdiction, g.access = jurisdiction, access
+        g.scope_token = set_scope(TenantScope.readonly(tenant_ids), db.session)
+
+    return bp
+
+
+def token_blueprint(name: str, import_name: str, url_prefix: str = "", **kwargs) -> Blueprint:
+    """Resources of the token itself (``/api/v1/token``)."""
+    bp = Blueprint(name, import_name, url_prefix=f"{PREFIX}{url_prefix}", **kwargs)
+    csrf.exempt(bp)
+    @bp.before_request
+    def _enter():
+        _authenticate()
+
+    return bp
