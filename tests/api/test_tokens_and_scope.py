@@ -168,3 +168,24 @@ def test_the_openapi_document_and_its_reference_page(raw, login_as):
     page = login_as("a1_viewer").get("/api/v1/")
     assert page.status_code == 200 and "/api/v1/jurisdictions/{jurisdiction_code}/comparison" in page.text
     assert raw.get("/api/v1/").status_code == 200  # the reference is public, like the document
+
+
+def test_an_update_names_the_version_it_read(world, login_as, raw, system_scope):
+    """ETag on read, If-Match on update: missing 428, stale 412 (nothing written), current 200."""
+    from govqms.extensions import db
+    from govqms.improvement.models import Nonconformity
+
+    nc = Nonconformity(tenant_id=world.tenant_ids["a1"], source="self_found", found_on=today(), description="x")
+    db.session.add(nc)
+    db.session.commit()
+    writer = bearer(issue(login_as("a1_secretary"), place_of(world, "agency", "a1"), "write"))
+    url = f"/api/v1/agencies/{world.a1}/nonconformities/{nc.id}"
+    etag = raw.get(url, headers=writer).headers["ETag"]
+    body = {"correction": "Bổ sung chữ ký", "root_cause": "Chưa hướng dẫn cán bộ một cửa"}
+    assert raw.put(url + "/analysis", json=body, headers=writer).status_code == 428
+    done = raw.put(url + "/analysis", json=body, headers={**writer, "If-Match": etag})
+    assert done.status_code == 200 and done.json["status"] == "analysed" and done.headers["ETag"] != etag
+    stale = raw.put(url + "/analysis", json={**body, "root_cause": "Khác"}, headers={**writer, "If-Match": etag})
+    assert stale.status_code == 412 and stale.mimetype == "application/problem+json"
+    db.session.expire_all()
+    assert db.session.get(Nonconformity, nc.id).root_cause == "Chưa hướng dẫn cán bộ một cửa"

@@ -171,3 +171,20 @@ def token_blueprint(name: str, import_name: str, url_prefix: str = "", **kwargs)
         _authenticate()
 
     return bp
+
+
+# --- optimistic concurrency ----------------------------------------------------------------------------
+
+def etag_of(record) -> str:
+    """The entity tag of a versioned record: its table, id and version (strong: any change changes it)."""
+    return f'"{record.__tablename__}-{record.id}-v{record.version}"'
+
+
+def require_match(record) -> None:
+    """An update names the version it read: ``If-Match`` with the record's ETag. Without it, 428; with
+    another (someone saved since), 412, and nothing is written."""
+    wanted = request.headers.get("If-Match")
+    if not wanted:
+        abort(428, _("Send If-Match with the ETag of the record as you read it."))
+    if wanted.strip() not in (etag_of(record), "*"):
+        abort(412, _("The record changed since you read it: read it again, then send your change."))

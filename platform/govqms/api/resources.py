@@ -5,7 +5,16 @@ from flask import abort, g, url_for
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import selectinload
 
-from govqms.api.core import PageArgs, agency_blueprint, jurisdiction_blueprint, page_schema, paged, token_blueprint
+from govqms.api.core import (
+    PageArgs,
+    agency_blueprint,
+    etag_of,
+    jurisdiction_blueprint,
+    page_schema,
+    paged,
+    require_match,
+    token_blueprint,
+)
 from govqms.core.clock import today
 from govqms.core.listing import ListPage
 from govqms.core.schemas import DATE_RANGE, TrimmedString, length
@@ -129,14 +138,45 @@ def nonconformities(args):
     return paged(NonconformityOut(), page, nonconformity_out)
 
 
-@agency_api.route("/nonconformities/<int:nc_id>")
-@agency_api.response(200, NonconformityOut)
-def nonconformity(nc_id: int):
-    """One nonconformity with its actions."""
+def _nonconformity_or_404(nc_id: int):
     from govqms.core.web import record_or_404
     from govqms.improvement.models import Nonconformity
 
-    return nonconformity_out(record_or_404(Nonconformity, nc_id, selectinload(Nonconformity.actions)))
+    return record_or_404(Nonconformity, nc_id, selectinload(Nonconformity.actions))
+
+
+@agency_api.route("/nonconformities/<int:nc_id>")
+@agency_api.response(200, NonconformityOut, headers={"ETag": {"schema": {"type": "string"}}})
+def nonconformity(nc_id: int):
+    """One nonconformity with its actions; its ETag is what an update sends back in If-Match."""
+    nc = _nonconformity_or_404(nc_id)
+    return nonconformity_out(nc), 200, {"ETag": etag_of(nc)}
+
+
+class AnalysisIn(Schema):
+    correction = TrimmedString(load_default="", validate=validate.Length(max=5000))
+    root_cause = TrimmedString(required=True, validate=length(10000))
+
+
+@agency_api.route("/nonconformities/<int:nc_id>/analysis", methods=["PUT"])
+@agency_api.arguments(AnalysisIn)
+@agency_api.response(200, NonconformityOut)
+def analyse_nonconformity(data, nc_id: int):
+    """Record the correction and root cause (If-Match: the ETag read; 412 if it changed since)."""
+    from govqms.core.permissions import Action
+    from govqms.improvement import services
+
+    if not g.access.can(Action.NONCONFORMITIES_MANAGE):
+        abort(403, "Your role does not allow analysing nonconformities here.")
+    nc = _nonconformity_or_404(nc_id)
+    require_match(nc)
+    try:
+        services.analyse(nc, data["correction"], data["root_cause"])
+    except services.ImprovementRefused as refused:
+        db.session.rollback()
+        abort(409, str(refused))
+    db.session.commit()
+    return nonconformity_out(nc), 200, {"ETag": etag_of(nc)}
 
 
 class NonconformityIn(Schema):
@@ -233,3 +273,6 @@ def comparison_rows(args):
     rows = sorted(rows, key=lambda r: sort_key(r.tenant.name))
     return paged(RowOut(), ListPage(rows, args["page"], args["per_page"]), row_out)
 
+
+
+blueprints = [token_api, agency_api, jurisdiction_api]

@@ -15,6 +15,8 @@ from govqms.extensions import db
 from govqms.tenancy import services as tenancy
 
 bp = Blueprint("api_pages", __name__, template_folder="templates")
+#: The modules of resources, each with its ``blueprints`` (flask-smorest), registered in this order.
+RESOURCE_MODULES = ("resources",)
 
 
 def init_app(app) -> None:
@@ -32,10 +34,12 @@ def init_app(app) -> None:
                                 "limited to one agency or one jurisdiction. Errors are RFC 9457 problems."},
     })
     api.init_app(app)
-    from govqms.api import resources
+    import importlib
 
-    for blueprint in (resources.token_api, resources.agency_api, resources.jurisdiction_api):
-        api.register_blueprint(blueprint)
+    for name in RESOURCE_MODULES:
+        module = importlib.import_module(f"govqms.api.{name}")
+        for blueprint in module.blueprints:
+            api.register_blueprint(blueprint)
     from govqms.extensions import csrf
 
     csrf.exempt(app.view_functions["api-docs.openapi_json"])
