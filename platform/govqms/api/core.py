@@ -4,6 +4,8 @@ rate limit, pagination. Every resource is a flask-smorest blueprint made by :fun
 jurisdiction's read-only scope, with its person's permissions narrowed to what the token allows."""
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from flask import abort, g, request
 from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
@@ -13,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from govqms.api import tokens
 from govqms.core import activity
 from govqms.core.permissions import Action
-from govqms.core.problems import API_PREFIX, is_api_request, problem
+from govqms.core.problems import API_PREFIX, PROBLEM, is_api_request, problem
 from govqms.core.tenancy import TenantScope, set_scope
 from govqms.extensions import csrf, db
 from govqms.tenancy import services as tenancy
@@ -21,8 +23,35 @@ from govqms.tenancy import services as tenancy
 PREFIX = API_PREFIX
 
 
+class ProblemSchema(Schema):
+    """An RFC 9457 problem document, as every error of the API is."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    instance = fields.String()
+    errors = fields.Dict(metadata={"description": "invalid input: the messages by location and field"})
+
+
 class GovApi(Api):
-    """flask-smorest's Api with every error of an API request as a problem document."""
+    """flask-smorest's Api with every error of an API request as a problem document, and documented so."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        """flask-smorest's error responses, with the problem documents' media type."""
+        from flask_smorest.utils import prepare_response
+
+        for status in HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "A problem document (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
     def handle_http_exception(self, error: HTTPException):
         if not is_api_request():
