@@ -76,6 +76,14 @@ def foreign(app, world, system_scope):
 
     api_token, _secret = tokens.issue(owner, name="b1", access="write", days=30,
                                       agency=db.session.get(Tenant, world.tenant_ids["b1"]))
+    from govqms.webhooks import services as webhooks
+
+    # webhooks of agency b1 and of province p2, each with a delivery in its log
+    b1_hook, _secret = webhooks.create(webhooks.Owner(tenant_id=world.tenant_ids["b1"]), url="https://example.org/b1",
+                                       events=["nonconformity.opened"], user_id=owner.id)
+    p2_hook, _secret = webhooks.create(webhooks.Owner(jurisdiction_id=p2.id), url="https://example.org/p2",
+                                       events=["nonconformity.opened"], user_id=None)
+    db.session.flush()
     db.session.commit()
     return {
         "tenant_slug": world.b1,
@@ -92,6 +100,8 @@ def foreign(app, world, system_scope):
         "notification_id": notification.id,
         "session_id": browser.id,
         "token_id": api_token.id,
+        "subscription_id": b1_hook.id,
+        "jurisdiction_subscription_id": p2_hook.id,
         # an invitation token is its own secret and belongs to no tenant: an unknown one is not found
         "token": "not-a-valid-invitation-token",
         # an official document of jurisdiction p2 (its narrative, its templates)

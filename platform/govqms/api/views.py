@@ -16,7 +16,7 @@ from govqms.tenancy import services as tenancy
 
 bp = Blueprint("api_pages", __name__, template_folder="templates")
 #: The modules of resources, each with its ``blueprints`` (flask-smorest), registered in this order.
-RESOURCE_MODULES = ("resources",)
+RESOURCE_MODULES = ("resources", "agency", "writes", "oversight")
 
 
 def init_app(app) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from govqms.audits.clauses import clause_title, clauses
 from govqms.audits.models import NONCONFORMITIES, Audit, AuditStatus, ChecklistItem, Finding
@@ -24,9 +25,10 @@ class AuditRefused(Refused):
 
 
 def audits_of_year(tenant_id: int, year: int) -> list[Audit]:
-    """The audit programme of *year*: the audits not archived, by planned start."""
+    """The audit programme of *year*: the audits not archived, by planned start, with their lead auditors."""
     return list(db.session.scalars(select(Audit).where(Audit.tenant_id == tenant_id, Audit.year == year,
-                                                       Audit.archived_at.is_(None)).order_by(Audit.planned_start)))
+                                                       Audit.archived_at.is_(None))
+                                   .options(selectinload(Audit.lead_auditor)).order_by(Audit.planned_start)))
 
 
 def process_choices(tenant_id: int) -> list[Document]:

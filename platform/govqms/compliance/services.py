@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from govqms.compliance.engine import Status, evaluate
 from govqms.compliance.models import ComplianceSnapshot
 from govqms.core.clock import today
 from govqms.extensions import db
 from govqms.tenancy.models import Tenant
+from govqms.webhooks.services import emit
 
 
 def snapshot(tenant_ids: list[int], day: dt.date | None = None) -> int:
@@ -17,13 +18,30 @@ def snapshot(tenant_ids: list[int], day: dt.date | None = None) -> int:
     statuses: dict[int, Status] = evaluate(tenant_ids, day)
     existing = {s.tenant_id: s for s in db.session.scalars(select(ComplianceSnapshot).where(
         ComplianceSnapshot.tenant_id.in_(list(statuses) or [0]), ComplianceSnapshot.day == day))}
+    before = _levels_before(list(statuses), day)
+    changed = []
     for tenant_id, status in statuses.items():
         row = existing.get(tenant_id) or ComplianceSnapshot(tenant_id=tenant_id, day=day)
+        previous = row.level if row.level is not None else before.get(tenant_id)
+        if previous is not None and previous != status.level:
+            changed.append((tenant_id, previous, str(status.level)))
         row.level = status.level
         row.results = {c.rule: c.result.value for c in status.checks}
         db.session.add(row)
     db.session.flush()
+    for tenant_id, previous, level in changed:
+        emit("status.level_changed", tenant_id=tenant_id, data=lambda links, p=previous, lv=level: {"status": {
+            "on": day.isoformat(), "previous_level": p, "level": lv, "url": links.agency("compliance.status")}})
     return len(statuses)
+
+
+def _levels_before(tenant_ids: list[int], day: dt.date) -> dict[int, str]:
+    """Each agency's level in its latest snapshot before *day* (one query)."""
+    latest = (select(ComplianceSnapshot.tenant_id, func.max(ComplianceSnapshot.day).label("day"))
+              .where(ComplianceSnapshot.tenant_id.in_(tenant_ids or [0]), ComplianceSnapshot.day < day)
+              .group_by(ComplianceSnapshot.tenant_id).subquery())
+    return dict(db.session.execute(select(ComplianceSnapshot.tenant_id, ComplianceSnapshot.level).join(
+        latest, (ComplianceSnapshot.tenant_id == latest.c.tenant_id) & (ComplianceSnapshot.day == latest.c.day))).all())
 
 
 def jurisdiction_statuses(jurisdiction, on: dt.date) -> list[tuple[Tenant, Status]]:

@@ -67,6 +67,7 @@ class Action(StrEnum):
     REVIEWS_MANAGE = "reviews.manage"
     REVIEWS_CONFIRM = "reviews.confirm"
     COMPETENCE_MANAGE = "competence.manage"
+    WEBHOOKS_MANAGE = "webhooks.manage"
 
 
 #: Actions that change tenant data. Refused to overseers and on merged or archived tenants.
@@ -75,7 +76,8 @@ WRITE_ACTIONS = frozenset({Action.UNITS_MANAGE, Action.DOCUMENTS_DRAFT, Action.D
                            Action.MEASUREMENTS_RECORD, Action.PERFORMANCE_MANAGE, Action.AUDITS_MANAGE,
                            Action.NONCONFORMITIES_MANAGE, Action.NONCONFORMITIES_VERIFY, Action.ACTIONS_UPDATE_OWN,
                            Action.RISKS_MANAGE, Action.REVIEWS_MANAGE, Action.REVIEWS_CONFIRM,
-                           Action.COMPETENCE_MANAGE, Action.DATA_CALLS_REPLY, Action.UNIT_CALLS_SEND})
+                           Action.COMPETENCE_MANAGE, Action.DATA_CALLS_REPLY, Action.UNIT_CALLS_SEND,
+                           Action.WEBHOOKS_MANAGE})
 
 _EVERY_MEMBER = {Action.WORKSPACE_VIEW, Action.MEMBERS_VIEW, Action.DOCUMENTS_VIEW, Action.OBJECTIVES_VIEW,
                  Action.IMPROVEMENT_VIEW}
@@ -85,7 +87,7 @@ _KEEPERS = _WORKERS | {Action.UNITS_MANAGE, Action.ACTIVITY_VIEW, Action.ACTIVIT
                        Action.DOCUMENTS_DRAFT, Action.CATALOGUES_MANAGE, Action.OBJECTIVES_MANAGE,
                        Action.MEASUREMENTS_RECORD, Action.PERFORMANCE_MANAGE, Action.AUDITS_MANAGE,
                        Action.NONCONFORMITIES_MANAGE, Action.RISKS_MANAGE, Action.REVIEWS_MANAGE,
-                       Action.COMPETENCE_MANAGE, Action.DATA_CALLS_REPLY}
+                       Action.COMPETENCE_MANAGE, Action.DATA_CALLS_REPLY, Action.WEBHOOKS_MANAGE}
 #: Leaders check and approve documents and verify corrective actions; the ISO secretary drafts and records.
 _LEADERS = _KEEPERS | {Action.DOCUMENTS_REVIEW, Action.DOCUMENTS_APPROVE, Action.NONCONFORMITIES_VERIFY,
                        Action.UNIT_CALLS_SEND}

@@ -16,6 +16,7 @@ from govqms.extensions import db
 from govqms.notifications import events
 from govqms.tenancy.models import Jurisdiction, Tenant, Unit
 from govqms.tenancy.services import active_below, active_below_query
+from govqms.webhooks.services import emit, link
 
 #: Requests on a page of the lists of data calls and of requests to units.
 PER_PAGE = 30
@@ -31,18 +32,18 @@ def recipients_in_reach(jurisdiction: Jurisdiction, tenant_ids: list[int]) -> li
     return list(db.session.scalars(active_below_query(jurisdiction).where(Tenant.id.in_(tenant_ids or [0]))))
 
 
-def calls_page(jurisdiction: Jurisdiction, args: dict):
+def calls_page(jurisdiction: Jurisdiction, args: dict, per_page: int = PER_PAGE):
     """The data calls *jurisdiction* sent and did not withdraw, latest first: a page."""
     query = select(DataCall).where(DataCall.jurisdiction_id == jurisdiction.id, DataCall.archived_at.is_(None))
-    return page_of(query, args, per_page=PER_PAGE, orderings={"sent": (DataCall.sent_on.desc(), DataCall.id.desc())})
+    return page_of(query, args, per_page=per_page, orderings={"sent": (DataCall.sent_on.desc(), DataCall.id.desc())})
 
 
-def received_page(tenant_id: int, args: dict):
+def received_page(tenant_id: int, args: dict, per_page: int = PER_PAGE):
     """The agency's replies to data calls not withdrawn, latest deadline first: a page of
     :class:`DataCallReply` (their calls by :func:`calls_of`)."""
     query = (select(DataCallReply).join(DataCall, DataCall.id == DataCallReply.call_id)
              .where(DataCallReply.tenant_id == tenant_id, DataCall.archived_at.is_(None)))
-    return page_of(query, args, per_page=PER_PAGE,
+    return page_of(query, args, per_page=per_page,
                    orderings={"deadline": (DataCall.deadline.desc(), DataCall.id.desc())})
 
 
@@ -82,7 +83,21 @@ def send(jurisdiction: Jurisdiction, *, title: str, request: str, deadline: dt.d
             db.session.flush()
             slots.append((slot, tenant))
     events.data_call_sent(call, slots, sender=jurisdiction.name)
+    emit("data_call.sent", jurisdiction_id=jurisdiction.id, recipients=[t.id for t in tenants],
+         data=lambda links: _call_event(call, jurisdiction.code, links))
     return call
+
+
+def _call_event(call: DataCall, jurisdiction_code: str, links, slot: DataCallReply | None = None) -> dict:
+    """What a webhook tells of a data call (and of the agency's reply)."""
+    data = {"data_call": {"id": call.id, "title": call.title, "sent_on": call.sent_on.isoformat(),
+                          "deadline": call.deadline.isoformat(),
+                          "url": link("data_calls.detail", jurisdiction_code=jurisdiction_code, call_id=call.id)}}
+    if slot is not None:
+        data["reply"] = {"id": slot.id, "submitted_on": slot.submitted_on.isoformat(), "files": len(slot.files),
+                         "on_time": slot.submitted_on <= call.deadline,
+                         "url": links.agency("agency_data_calls.answer", reply_id=slot.id)}
+    return data
 
 
 def reply(slot: DataCallReply, *, note: str, files: list[CheckedFile], user_id: int | None,
@@ -103,6 +118,8 @@ def reply(slot: DataCallReply, *, note: str, files: list[CheckedFile], user_id: 
         call = db.session.get(DataCall, slot.call_id)
         jurisdiction = db.session.get(Jurisdiction, call.jurisdiction_id)
         events.data_call_replied(call, slot, db.session.get(Tenant, slot.tenant_id), jurisdiction.code)
+        emit("data_call.answered", tenant_id=slot.tenant_id,
+             data=lambda links: _call_event(call, jurisdiction.code, links, slot))
     return slot
 
 

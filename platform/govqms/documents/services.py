@@ -34,6 +34,7 @@ from govqms.documents.models import (
 )
 from govqms.extensions import db
 from govqms.signatures.services import request_check_of_upload
+from govqms.webhooks.services import emit
 
 OPEN = (RevisionStatus.DRAFT, RevisionStatus.IN_REVIEW, RevisionStatus.APPROVED)
 
@@ -236,6 +237,10 @@ def make_effective(revision: Revision) -> Revision:
     document.effective_on, document.last_reviewed_on = revision.effective_on, None
     _refresh_derived(document)
     db.session.flush()
+    emit("document.effective", tenant_id=document.tenant_id, data=lambda links: {"document": {
+        "id": document.id, "code": document.code, "title": document.title, "revision": revision.number,
+        "effective_on": revision.effective_on.isoformat(), "url": links.agency("documents.detail",
+                                                                               document_id=document.id)}})
     return revision
 
 
@@ -303,13 +308,13 @@ def register_query(tenant_id: int, *, q: str | None = None, kind: str | None = N
     return ordering(query, sort, REGISTER_ORDERINGS)
 
 
-def register_page(tenant_id: int, args: dict):
+def register_page(tenant_id: int, args: dict, per_page: int = 25):
     """A page of the register filtered by *args* (a loaded ``DocumentFilter``), each document with its
     owner unit and revisions."""
     query = register_query(tenant_id, q=args["q"], kind=args["kind"], unit_id=args["unit_id"],
                            status=args["status"], review_overdue=args["review_overdue"], sort=args["sort"])
     return page_of(query.options(selectinload(Document.owner_unit), selectinload(Document.revisions)), args,
-                   per_page=25)
+                   per_page=per_page)
 
 
 def revision_of(document: Document, revision_id: int) -> Revision | None:

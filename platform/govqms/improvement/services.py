@@ -21,6 +21,7 @@ from govqms.core.listing import page_of
 from govqms.extensions import db
 from govqms.improvement.models import Action, ActionStatus, NcStatus, Nonconformity, Risk
 from govqms.improvement.schemas import NOT_CLOSED
+from govqms.webhooks.services import emit
 
 
 class ImprovementRefused(Refused):
@@ -31,7 +32,17 @@ def raise_nonconformity(tenant_id: int, **values) -> Nonconformity:
     nc = Nonconformity(tenant_id=tenant_id, **values)
     db.session.add(nc)
     db.session.flush()
+    emit("nonconformity.opened", tenant_id=tenant_id, data=lambda links: _nc_event(nc, links))
     return nc
+
+
+def _nc_event(nc: Nonconformity, links) -> dict:
+    """What a webhook tells of a nonconformity."""
+    return {"nonconformity": {
+        "id": nc.id, "source": nc.source, "description": nc.description, "clause": nc.clause,
+        "found_on": nc.found_on.isoformat(), "due_on": nc.due_on.isoformat() if nc.due_on else None,
+        "closed_on": nc.closed_on.isoformat() if nc.closed_on else None, "status": nc.status,
+        "url": links.agency("improvement.nonconformity", nc_id=nc.id)}}
 
 
 def analyse(nc: Nonconformity, correction: str, root_cause: str) -> Nonconformity:
@@ -101,6 +112,7 @@ def close(nc: Nonconformity, on: dt.date | None = None) -> Nonconformity:
     nc.status, nc.closed_on = NcStatus.CLOSED, on or today()
     activity.label(nc, "close")
     db.session.flush()
+    emit("nonconformity.closed", tenant_id=nc.tenant_id, data=lambda links: _nc_event(nc, links))
     return nc
 
 
@@ -160,7 +172,8 @@ def actions_page(tenant_id: int, user_id: int, args: Mapping, per_page: int = 50
 def risk_register(tenant_id: int) -> list[Risk]:
     """The agency's risks and opportunities not archived, highest level first."""
     risks = db.session.scalars(select(Risk).where(Risk.tenant_id == tenant_id, Risk.archived_at.is_(None))
-                               .options(selectinload(Risk.unit), selectinload(Risk.actions))).all()
+                               .options(selectinload(Risk.unit),
+                                        selectinload(Risk.actions).selectinload(Action.owner))).all()
     return sorted(risks, key=lambda r: (-r.level, r.id))
 
 

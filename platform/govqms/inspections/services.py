@@ -29,6 +29,7 @@ from govqms.signatures.models import SignatureCheck
 from govqms.signatures.services import attach_signed_pdf, digest_of, request_check
 from govqms.tenancy.models import Jurisdiction, Tenant, TenantStatus
 from govqms.tenancy.services import active_below_query
+from govqms.webhooks.services import emit
 
 
 def plan_for(jurisdiction: Jurisdiction, year: int) -> InspectionPlan | None:
@@ -196,6 +197,10 @@ def sign_minutes(inspection: Inspection, *, minutes_on: dt.date, findings: list[
         inspection.report_due_on = due
         inspection.status = InspectionStatus.MINUTES_SIGNED
         db.session.flush()
+    emit("inspection.minutes_signed", tenant_id=inspection.tenant_id, data=lambda links: {"inspection": {
+        "id": inspection.id, "form": inspection.form, "minutes_on": minutes_on.isoformat(),
+        "report_due_on": due.isoformat(), "nonconformities": [f["nc_id"] for f in recorded],
+        "url": links.agency("agency_inspections.index_for_agency")}})
     return inspection
 
 

@@ -18,6 +18,7 @@ SCHEDULE = [
     ("notifications.reminders", "0 0 * * *"),    # 07:00: reminders of what comes due, and escalations
     ("notifications.digest", "30 0 * * *"),      # 07:30: the daily digest for those who chose it
     ("notifications.deliver", "*/5 * * * *"),    # every 5 minutes: emails of new notifications
+    ("webhooks.enqueue_due", "* * * * *"),      # every minute: webhook deliveries due again (retries)
 ]
 QUEUE = os.environ.get("GOVQMS_JOB_QUEUE", "govqms")
 

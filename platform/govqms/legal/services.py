@@ -65,9 +65,9 @@ def list_query(tenant_id: int):
             .order_by(LegalChange.effective_on.desc(), LegalChange.id.desc()))
 
 
-def changes_page(tenant_id: int, args: dict):
+def changes_page(tenant_id: int, args: dict, per_page: int = 50):
     """A page of the agency's legal changes, newest first."""
-    return page_of(list_query(tenant_id), args, per_page=50)
+    return page_of(list_query(tenant_id), args, per_page=per_page)
 
 
 def documents_in_force(tenant_id: int) -> list[Document]:

@@ -17,6 +17,7 @@ from govqms.core.clock import today
 from govqms.core.db import save_record
 from govqms.core.imports import ImportRefused, RowError, clean_cell, unstorable
 from govqms.core.layout import text_of
+from govqms.core.listing import page_of
 from govqms.core.text import fold, sort_key
 from govqms.extensions import db
 from govqms.performance import columns, periods
@@ -179,8 +180,9 @@ def plan(tenant_id: int, rows: list[list[Any]], mapping: dict[str, int] | None =
         mapping = found.mapping
     start = found.data_start if found else 1
     header_labels_ = found.labels if found else [str(c or "") for c in rows[0]]
-    labels = {f: (header_labels_[i] if i < len(header_labels_) and header_labels_[i] else str(FIELDS[f]))
-              for f, i in mapping.items() if f in FIELDS} | {f: str(v) for f, v in FIELDS.items() if f not in mapping}
+    # every column mapped is named (the split pending columns too: their errors name them)
+    labels = {f: (header_labels_[i] if i < len(header_labels_) and header_labels_[i] else str(FIELDS.get(f, f)))
+              for f, i in mapping.items()} | {f: str(v) for f, v in FIELDS.items() if f not in mapping}
     split_pending = "pending" not in mapping and ("pending_not_due" in mapping or "pending_overdue" in mapping)
     errors = [RowError(found.row_number(found.header_rows[-1]) if found else 1, labels[f],
                        str(_l("no column chosen for this field"))) for f in REQUIRED
@@ -433,6 +435,18 @@ def results_of_year(tenant_id: int, year: int):
         .group_by(ServiceResult.first_month, ServiceResult.last_month)
         .order_by(ServiceResult.first_month, ServiceResult.last_month)).all()
     return [(Period(year, first, last, start, end), *figures) for first, last, start, end, *figures in rows]
+
+
+def results_page(tenant_id: int, args: dict, per_page: int = 50):
+    """A page of the stored results as reported, by period then field and procedure (the agency as a whole
+    first): those of ``args["year"]``, of one ``field`` or ``procedure_code`` when given."""
+    query = select(ServiceResult).where(ServiceResult.tenant_id == tenant_id, ServiceResult.year == args["year"])
+    if args.get("field") is not None:
+        query = query.where(ServiceResult.field == args["field"])
+    if args.get("procedure_code") is not None:
+        query = query.where(ServiceResult.procedure_code == args["procedure_code"])
+    return page_of(query.order_by(ServiceResult.first_month, ServiceResult.last_month, ServiceResult.field,
+                                  ServiceResult.procedure_code, ServiceResult.id), args, per_page=per_page)
 
 
 @dataclass(frozen=True)

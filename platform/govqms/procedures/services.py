@@ -71,11 +71,11 @@ def list_query(tenant_id: int, q: str | None, field: str | None, uncovered: bool
     return query.order_by(vi_order(AdminProcedure.field), AdminProcedure.code)
 
 
-def procedures_page(tenant_id: int, args: dict):
+def procedures_page(tenant_id: int, args: dict, per_page: int = 50):
     """A page of the catalogue by field and code, filtered by *args* (a loaded ``ProcedureFilter``), each
     with the work procedure covering it."""
     query = list_query(tenant_id, args["q"], args["field"], args["uncovered"], args["archived"])
-    return page_of(query.options(selectinload(AdminProcedure.work_procedure)), args, per_page=50)
+    return page_of(query.options(selectinload(AdminProcedure.work_procedure)), args, per_page=per_page)
 
 
 @related("procedures")

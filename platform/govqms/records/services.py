@@ -20,9 +20,9 @@ def list_query(tenant_id: int, archived: bool):
             .order_by(vi_order(RecordEntry.name)))
 
 
-def entries_page(tenant_id: int, args: dict):
+def entries_page(tenant_id: int, args: dict, per_page: int = 50):
     """A page of the catalogue by name: its current entries, or the archived ones (``args["archived"]``)."""
-    return page_of(list_query(tenant_id, args["archived"]), args, per_page=50)
+    return page_of(list_query(tenant_id, args["archived"]), args, per_page=per_page)
 
 
 def documents_of(tenant_id: int) -> list[Document]:

@@ -97,6 +97,7 @@ JSON_VERBATIM = frozenset({
     ("management_review", "inputs"), ("management_review", "notes"), ("job", "params"), ("job", "report"),
     ("activity_entry", "changes"),  # mapped field by field, as the entity's columns (see _walk_changes)
     ("signature_check", "details"), ("signature_check", "anchors"),
+    ("webhook_subscription", "events"), ("webhook_delivery", "payload"),
 })
 
 #: Platform tables referred to by natural key, and the columns of that key.
