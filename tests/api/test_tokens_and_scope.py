@@ -189,3 +189,20 @@ def test_an_update_names_the_version_it_read(world, login_as, raw, system_scope)
     assert stale.status_code == 412 and stale.mimetype == "application/problem+json"
     db.session.expire_all()
     assert db.session.get(Nonconformity, nc.id).root_cause == "Chưa hướng dẫn cán bộ một cửa"
+
+
+def test_a_retried_nonconformity_is_recorded_once(world, login_as, raw, system_scope):
+    from sqlalchemy import func
+
+    from govqms.extensions import db
+    from govqms.improvement.models import Nonconformity
+
+    writer = {**bearer(issue(login_as("a1_secretary"), place_of(world, "agency", "a1"), "write")),
+              "Idempotency-Key": "khieu-nai-0712"}
+    body = {"source": "complaint", "found_on": today().isoformat(), "description": "Trả kết quả trễ hẹn"}
+    url = f"/api/v1/agencies/{world.a1}/nonconformities"
+    first, again = raw.post(url, json=body, headers=writer), raw.post(url, json=body, headers=writer)
+    assert first.status_code == again.status_code == 201 and first.json["id"] == again.json["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert db.session.scalar(select(func.count()).select_from(Nonconformity).where(
+        Nonconformity.description == "Trả kết quả trễ hẹn")) == 1

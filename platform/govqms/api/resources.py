@@ -15,6 +15,7 @@ from govqms.api.core import (
     require_match,
     token_blueprint,
 )
+from govqms.api.idempotency import idempotent
 from govqms.core.clock import today
 from govqms.core.listing import ListPage
 from govqms.core.schemas import DATE_RANGE, TrimmedString, length
@@ -189,10 +190,15 @@ class NonconformityIn(Schema):
 
 
 @agency_api.route("/nonconformities", methods=["POST"])
+@idempotent()
 @agency_api.arguments(NonconformityIn)
 @agency_api.response(201, NonconformityOut)
+@agency_api.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
+                             "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                             "description": "new for each new request; the same for its retries (kept 24 hours)"}])
 def raise_nonconformity(data):
-    """Record a nonconformity (as the page does: the same service and permission)."""
+    """Record a nonconformity (as the page does: the same service and permission); a retry with the
+    same Idempotency-Key records it once."""
     from govqms.core.permissions import Action
     from govqms.improvement import services
     from govqms.tenancy.services import active_units
