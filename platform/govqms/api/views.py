@@ -71,7 +71,7 @@ def tokens_page():
                                      **{kind: target})
         db.session.commit()
         return render_template("api/tokens.html", tokens=tokens.tokens_of(current_user.id), places=places,
-                               form={}, errors={}, secret=secret, issued=token, prefix=PREFIX)
+                               form={"days": "90"}, errors={}, secret=secret, issued=token, prefix=PREFIX)
 
     form, errors, done = process_form(TokenSchema({value for value, _label in places}), {"days": "90"}, on_valid)
     if done is not None:
