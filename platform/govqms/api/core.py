@@ -14,11 +14,9 @@ from werkzeug.exceptions import HTTPException
 
 from govqms.api import tokens
 from govqms.core import activity
-from govqms.core.permissions import Action
 from govqms.core.problems import API_PREFIX, PROBLEM, is_api_request, problem
-from govqms.core.tenancy import TenantScope, set_scope
-from govqms.extensions import csrf, db
-from govqms.tenancy import services as tenancy
+from govqms.extensions import csrf
+from govqms.tenancy.blueprints import enter_agency, enter_jurisdiction
 
 PREFIX = API_PREFIX
 
@@ -146,15 +144,9 @@ def agency_blueprint(name: str, import_name: str, url_prefix: str = "", **kwargs
     @bp.before_request
     def _enter():
         token = _authenticate()
-        tenant = tenancy.tenant_by_slug(g.tenant_slug)
-        if tenant is None or token.agency_id != tenant.id:
-            abort(404)
-        access = tenancy.access_for(token.user, tenant)
-        if not access.can(Action.WORKSPACE_VIEW):
-            abort(404)
-        g.tenant, g.access = tenant, access
-        read_only = access.read_only or not token.writes
-        g.scope_token = set_scope(TenantScope.tenant(tenant.id, read_only=read_only), db.session)
+        tenant, _access = enter_agency(token.user, g.tenant_slug, read_only=not token.writes)
+        if token.agency_id != tenant.id:
+            abort(404)  # the token reaches another agency
 
     return bp
 
@@ -177,16 +169,9 @@ def jurisdiction_blueprint(name: str, import_name: str, url_prefix: str = "", **
     @bp.before_request
     def _enter():
         token = _authenticate()
-        jurisdiction = tenancy.jurisdiction_by_code(g.jurisdiction_code)
-        if jurisdiction is None or token.jurisdiction_id != jurisdiction.id:
-            abort(404)
-        access = tenancy.oversight_access(token.user, jurisdiction)
-        if not access.can(Action.OVERSIGHT_VIEW):
-            abort(404)
-        tenant_ids = db.session.scalars(
-            tenancy.subtree_tenants_query(jurisdiction).with_only_columns(tenancy.Tenant.id)).all()
-        g.jurisdiction, g.access = jurisdiction, access
-        g.scope_token = set_scope(TenantScope.readonly(tenant_ids), db.session)
+        jurisdiction, _access = enter_jurisdiction(token.user, g.jurisdiction_code)
+        if token.jurisdiction_id != jurisdiction.id:
+            abort(404)  # the token reaches another jurisdiction
 
     return bp
 

@@ -41,21 +41,45 @@ def workspace_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bl
         redirect = _require_login()
         if redirect is not None:
             return redirect
-        tenant = services.tenant_by_slug(g.tenant_slug)
-        if tenant is None:
-            abort(404)
-        access = services.access_for(current_user, tenant)
-        if not access.can(Action.WORKSPACE_VIEW):
-            abort(404)  # not a member: the tenant's existence is not confirmed
-        g.tenant, g.access = tenant, access
-        # exactly this agency: a merged predecessor's history is its own workspace, opened by its URL
-        scope = TenantScope.tenant(tenant.id, read_only=access.read_only)
-        g.scope_token = set_scope(scope, db.session)
+        tenant, access = enter_agency(current_user, g.tenant_slug)
         if access.oversight and not access.roles and request.method == "GET":
             _record_drill_down(tenant)
         return None
 
     return bp
+
+
+def enter_agency(user, slug: str | None, *, read_only: bool = False):
+    """Put the request in one agency's scope for *user* (the pages' and the API's way in): 404 for an
+    unknown agency or one the user has no access to (its existence is not confirmed); read-only for
+    overseers, merged agencies and when *read_only* (a read token)."""
+    tenant = services.tenant_by_slug(slug)
+    if tenant is None:
+        abort(404)
+    access = services.access_for(user, tenant)
+    if not access.can(Action.WORKSPACE_VIEW):
+        abort(404)
+    g.tenant, g.access = tenant, access
+    # exactly this agency: a merged predecessor's history is its own workspace, opened by its URL
+    scope = TenantScope.tenant(tenant.id, read_only=access.read_only or read_only)
+    g.scope_token = set_scope(scope, db.session)
+    return tenant, access
+
+
+def enter_jurisdiction(user, code: str | None):
+    """Put the request in a jurisdiction's read-only scope over its agencies for *user*, an overseer of
+    it or of a jurisdiction above (404 otherwise)."""
+    jurisdiction = services.jurisdiction_by_code(code)
+    if jurisdiction is None:
+        abort(404)
+    access = services.oversight_access(user, jurisdiction)
+    if not access.can(Action.OVERSIGHT_VIEW):
+        abort(404)
+    tenant_ids = db.session.scalars(
+        services.subtree_tenants_query(jurisdiction).with_only_columns(services.Tenant.id)).all()
+    g.jurisdiction, g.access = jurisdiction, access
+    g.scope_token = set_scope(TenantScope.readonly(tenant_ids), db.session)
+    return jurisdiction, access
 
 
 def _record_drill_down(tenant) -> None:
@@ -83,17 +107,7 @@ def oversight_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bl
         redirect = _require_login()
         if redirect is not None:
             return redirect
-        jurisdiction = services.jurisdiction_by_code(g.jurisdiction_code)
-        if jurisdiction is None:
-            abort(404)
-        access = services.oversight_access(current_user, jurisdiction)
-        if not access.can(Action.OVERSIGHT_VIEW):
-            abort(404)
-        tenant_ids = db.session.scalars(
-            services.subtree_tenants_query(jurisdiction).with_only_columns(services.Tenant.id)
-        ).all()
-        g.jurisdiction, g.access = jurisdiction, access
-        g.scope_token = set_scope(TenantScope.readonly(tenant_ids), db.session)
+        enter_jurisdiction(current_user, g.jurisdiction_code)
         return None
 
     return bp
